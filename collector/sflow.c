@@ -57,13 +57,33 @@ struct sfl_dgram {
 	uint32_t		 emitted;
 };
 
-static int
-sfl_budget(struct sfl_dgram *d)
+/* Hand on a record unless the datagram's record budget is spent. */
+static void
+sfl_emit(struct sfl_dgram *d, const struct flow_rec *f)
 {
-	if (d->emitted >= d->ctx->lim.record_budget)
-		return 0;
+	if (d->emitted >= d->ctx->lim.record_budget) {
+		d->ctx->st.err_record_budget++;
+		return;
+	}
 	d->emitted++;
-	return 1;
+	dec_emit(d->ctx, f);
+}
+
+/*
+ * A sample's sequence number and data source: the compact form packs the
+ * source type in the top 8 bits, the expanded form sends two words.  Our
+ * sampler_id is the compact form either way.
+ */
+static uint32_t
+sample_head(struct rd *s, int expanded)
+{
+	uint32_t id;
+
+	rd_skip(s, 4);				/* sequence */
+	if (!expanded)
+		return rd_u32(s);
+	id = rd_u32(s) << 24;
+	return id | (rd_u32(s) & 0xffffff);
 }
 
 static void
@@ -183,12 +203,7 @@ flow_sample(struct sfl_dgram *d, struct rd *s, int expanded)
 	    out_val, nrec, fmt, len, i;
 	int bad;
 
-	rd_skip(s, 4);				/* sequence */
-	if (expanded) {
-		source_id = rd_u32(s) << 24;
-		source_id |= rd_u32(s) & 0xffffff;
-	} else
-		source_id = rd_u32(s);
+	source_id = sample_head(s, expanded);
 	rate = rd_u32(s);
 	pool = rd_u32(s);
 	drops = rd_u32(s);
@@ -298,10 +313,7 @@ flow_sample(struct sfl_dgram *d, struct rd *s, int expanded)
 			f.bytes = ip.bytes;
 		f.have |= ip.have;
 	}
-	if (sfl_budget(d))
-		dec_emit(d->ctx, &f);
-	else
-		st->err_record_budget++;
+	sfl_emit(d, &f);
 }
 
 static void
@@ -314,12 +326,7 @@ counter_sample(struct sfl_dgram *d, struct rd *s, int expanded)
 	uint32_t source_id, nrec, fmt, len, i;
 	int got = 0;
 
-	rd_skip(s, 4);				/* sequence */
-	if (expanded) {
-		source_id = rd_u32(s) << 24;
-		source_id |= rd_u32(s) & 0xffffff;
-	} else
-		source_id = rd_u32(s);
+	source_id = sample_head(s, expanded);
 	nrec = rd_u32(s);
 	if (s->err) {
 		st->sfl_err_sample++;
@@ -365,10 +372,7 @@ counter_sample(struct sfl_dgram *d, struct rd *s, int expanded)
 		st->sfl_len_mismatch++;
 	if (!got)
 		return;
-	if (sfl_budget(d))
-		dec_emit(d->ctx, &f);
-	else
-		st->err_record_budget++;
+	sfl_emit(d, &f);
 }
 
 enum dec_status

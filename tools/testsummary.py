@@ -15,7 +15,7 @@ failures = []
 with open(sys.argv[1]) as f:
     for line in f:
         t = json.loads(line)
-        out = t.get("stdo") or ""
+        out = t.get("stdout") or t.get("stdo") or ""
         cases = re.findall(r"^(not ok|ok)\b[^\n]*", out, re.M)
         lines = re.findall(r"^(?:not ok|ok)\b[^\n]*", out, re.M)
         if t.get("protocol", "").lower() == "tap" or cases:
