@@ -25,6 +25,15 @@ struct nf5_hdr {
 	uint8_t		engine_id;
 };
 
+/* A sysUptime-relative time in UTC ms (V5-7); 0 when before the epoch. */
+static uint64_t
+nf5_time(const struct nf5_hdr *h, uint32_t up)
+{
+	uint32_t ago = h->uptime - up;		/* modular: survives a wrap */
+
+	return h->export_ms > ago ? h->export_ms - ago : 0;
+}
+
 static void
 nf5_record(struct dec_ctx *ctx, const struct dec_in *in,
     const struct nf5_hdr *h, struct rd *r)
@@ -54,14 +63,17 @@ nf5_record(struct dec_ctx *ctx, const struct dec_in *in,
 	f.src_as = rd_u16(r);
 	f.dst_as = rd_u16(r);
 	rd_skip(r, 4);				/* masks, pad2 */
-	f.first = h->export_ms - (uint32_t)(h->uptime - first);
-	f.last = h->export_ms - (uint32_t)(h->uptime - last);
 	f.sampling = h->rate;
 	f.domain = (uint32_t)h->engine_type << 8 | h->engine_id;
 	f.have = FL_SRC | FL_DST | FL_INIF | FL_OUTIF | FL_PACKETS |
-	    FL_BYTES | FL_FIRST | FL_LAST | FL_SPORT | FL_DPORT |
+	    FL_BYTES | FL_SPORT | FL_DPORT |
 	    FL_TCPFLAGS | FL_PROTO | FL_TOS | FL_SRCAS | FL_DSTAS |
 	    FL_SAMPLING | FL_DOMAIN;
+	/* A time before 1970 (unix_secs unset) cannot be placed: left out. */
+	if ((f.first = nf5_time(h, first)) != 0)
+		f.have |= FL_FIRST;
+	if ((f.last = nf5_time(h, last)) != 0)
+		f.have |= FL_LAST;
 	dec_emit(ctx, &f);
 }
 

@@ -255,10 +255,25 @@ tmpl_remove(struct tmpl_cache *tc, struct tmpl *t)
 void
 tmpl_cache_free(struct tmpl_cache *tc)
 {
+	struct tmpl_domain *d;
+	struct tmpl_exp *e;
+	uint32_t b;
+
 	if (tc == NULL)
 		return;
 	while (tc->lru_head)
 		tmpl_remove(tc, tc->lru_head);
+	/* Domains made by tmpl_domain(create) that never held a template. */
+	for (b = 0; tc->db && b <= tc->dmask; b++)
+		while ((d = tc->db[b]) != NULL) {
+			tc->db[b] = d->hnext;
+			free(d);
+		}
+	for (b = 0; tc->eb && b <= tc->emask; b++)
+		while ((e = tc->eb[b]) != NULL) {
+			tc->eb[b] = e->hnext;
+			free(e);
+		}
 	free(tc->tb);
 	free(tc->db);
 	free(tc->eb);
@@ -448,7 +463,14 @@ tmpl_put(struct tmpl_cache *tc, const struct tmpl_key *key, int options,
 	}
 	n->t.seen_ms = now_ms;
 	if (old) {
+		/*
+		 * Pin the domain while the old definition goes, so its
+		 * samplers and boot time outlive a redefinition.
+		 */
+		d = ((struct tmpl_node *)old)->dom;
+		d->ntmpl++;
 		tmpl_remove(tc, old);
+		d->ntmpl--;
 		tc->st->tmpl_replaced++;
 	} else {
 		e = exp_find(tc, &key->exp, 0);

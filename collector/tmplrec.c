@@ -141,6 +141,13 @@ ntp_to_ms(uint64_t v)
 	return (sec - NTP_UNIX_OFFSET) * 1000 + ((frac * 1000) >> 32);
 }
 
+/* ms before t, or 0 (no time) when that is before 1970: never wraps. */
+static uint64_t
+ms_before(uint64_t t, uint64_t ms)
+{
+	return t > ms ? t - ms : 0;
+}
+
 /*
  * One timestamp of the record in UTC ms, from whichever form it carried.
  * Returns 0 when it carried none that can be placed in time.
@@ -160,11 +167,11 @@ tr_time(const struct tr_acc *a, const struct tr_hdr *h, uint64_t sys_init,
 	if (acc_has(a, s))
 		return a->v[s] * 1000;
 	if (acc_has(a, delta))
-		return export_ms - a->v[delta] / 1000;
+		return ms_before(export_ms, a->v[delta] / 1000);
 	if (acc_has(a, up)) {
 		if (h->version == 9)	/* relative to the header's sysUptime */
-			return export_ms -
-			    (uint32_t)(h->uptime_ms - (uint32_t)a->v[up]);
+			return ms_before(export_ms,
+			    (uint32_t)(h->uptime_ms - (uint32_t)a->v[up]));
 		if (sys_init)
 			return sys_init + a->v[up];
 	}
@@ -469,8 +476,15 @@ tr_sets(struct dec_ctx *ctx, const struct dec_in *in, const struct tr_hdr *h,
 				ctx->st.set_padding++;
 				break;
 			}
+			/*
+			 * Nothing after a bad length can be trusted, but data
+			 * sets already waiting for a template that came before
+			 * it are still decoded below.
+			 */
 			ctx->st.err_set++;
-			return DEC_PARTIAL;
+			st = DEC_PARTIAL;
+			rd_skip(body, rd_left(body));
+			break;
 		}
 		rd_sub(body, slen - 4, &set);
 		if (id == tmpl_id || id == opt_id) {
