@@ -127,6 +127,13 @@ struct flow_rec {
 	struct flow_addr	src;
 	struct flow_addr	dst;
 	struct flow_ifctr	ctr;		/* kind COUNTERS only */
+	/*
+	 * A sampled packet (sFlow raw header): its bytes from the IP header
+	 * on, borrowed from the datagram for the duration of the callback,
+	 * for deep inspection.  NULL when the record carries none.
+	 */
+	const uint8_t		*pkt;
+	uint16_t		 pkt_len;
 };
 
 /* Called once per record; the record is borrowed for the call. */
@@ -139,6 +146,25 @@ void		 flow_addr_set6(struct flow_addr *a, const uint8_t *p);
 /* Parses "1.2.3.4" or "2001:db8::1"; 0 on success. */
 int		 flow_addr_parse(struct flow_addr *a, const char *s);
 int		 flow_addr_eq(const struct flow_addr *a, const struct flow_addr *b);
+
+/* FNV-1a, the hash of every table keyed by addresses or small keys. */
+#define FLOW_FNV_INIT	2166136261u
+static inline uint32_t
+flow_fnv(uint32_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 16777619u;
+	return h;
+}
+
+/* The hash of an address's significant bytes (4 or 16). */
+static inline uint32_t
+flow_addr_hash(uint32_t h, const struct flow_addr *a)
+{
+	return flow_fnv(h, a->a, a->af == 6 ? 16 : 4);
+}
 
 const char	*flow_type_name(int type);
 

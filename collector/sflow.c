@@ -55,14 +55,20 @@ struct sfl_dgram {
 	const struct dec_in	*in;
 	uint32_t		 sub_agent;
 	uint32_t		 emitted;
+	int			 cut;		/* record budget spent */
 };
 
-/* Hand on a record unless the datagram's record budget is spent. */
+/*
+ * Hand on a record unless the datagram's record budget is spent; the
+ * datagram is then counted once and its remaining samples skipped.
+ */
 static void
 sfl_emit(struct sfl_dgram *d, const struct flow_rec *f)
 {
 	if (d->emitted >= d->ctx->lim.record_budget) {
-		d->ctx->st.err_record_budget++;
+		if (!d->cut)
+			d->ctx->st.err_record_budget++;
+		d->cut = 1;
 		return;
 	}
 	d->emitted++;
@@ -102,14 +108,18 @@ sfl_rec_init(struct sfl_dgram *d, struct flow_rec *f, int kind,
 static int
 rec_header(struct sfl_dgram *d, struct rd *r, struct flow_rec *f)
 {
-	uint32_t hp, flen, hlen;
+	uint32_t hp, flen, stripped, hlen;
+	struct pkt_meta meta;
 	size_t left;
 
 	hp = rd_u32(r);
 	flen = rd_u32(r);
-	rd_skip(r, 4);				/* stripped */
+	stripped = rd_u32(r);
 	hlen = rd_u32(r);
 	if (r->err)
+		return -1;
+	/* SF-9: more captured or stripped than the frame had: inconsistent. */
+	if (hlen > flen || stripped > flen)
 		return -1;
 	left = rd_left(r);
 	if (hlen > left) {			/* SF-9: clamp to the record */
@@ -118,28 +128,44 @@ rec_header(struct sfl_dgram *d, struct rd *r, struct flow_rec *f)
 	}
 	f->bytes = flen;
 	f->have |= FL_BYTES;
-	if (pkthdr_parse(f, hp, r->p + r->off, hlen, NULL) != 0)
+	if (pkthdr_parse(f, hp, r->p + r->off, hlen, &meta) != 0)
 		d->ctx->st.sfl_hdr_undecoded++;
+	else if (meta.ipver && meta.payload_off && meta.payload_off < hlen) {
+		/* Payload to inspect: hand on the packet from its IP header. */
+		f->pkt = r->p + r->off + meta.l3_off;
+		f->pkt_len = (uint16_t)(hlen - meta.l3_off > UINT16_MAX ?
+		    UINT16_MAX : hlen - meta.l3_off);
+	}
 	return 0;
 }
 
-/* Sampled IPv4 (0:3) or IPv6 (0:4) into ip; -1 when malformed. */
+/*
+ * Sampled IPv4 (0:3) or IPv6 (0:4) into ip; -1 when malformed, and then
+ * ip (perhaps filled by an earlier record) is left as it was.
+ */
 static int
 rec_sampled_ip(struct rd *r, struct flow_rec *ip, int v6)
 {
 	const uint8_t *s, *t;
 	size_t alen = v6 ? 16 : 4;
+	uint32_t bytes, proto, sport, dport, flags, tos;
 
-	ip->bytes = rd_u32(r);
-	ip->proto = (uint8_t)rd_u32(r);
+	bytes = rd_u32(r);
+	proto = rd_u32(r);
 	s = rd_ptr(r, alen);
 	t = rd_ptr(r, alen);
-	ip->sport = (uint16_t)rd_u32(r);
-	ip->dport = (uint16_t)rd_u32(r);
-	ip->tcp_flags = (uint8_t)rd_u32(r);
-	ip->tos = (uint8_t)rd_u32(r);
+	sport = rd_u32(r);
+	dport = rd_u32(r);
+	flags = rd_u32(r);
+	tos = rd_u32(r);
 	if (r->err)
 		return -1;
+	ip->bytes = bytes;
+	ip->proto = (uint8_t)proto;
+	ip->sport = (uint16_t)sport;
+	ip->dport = (uint16_t)dport;
+	ip->tcp_flags = (uint8_t)flags;
+	ip->tos = (uint8_t)tos;
 	if (v6) {
 		flow_addr_set6(&ip->src, s);
 		flow_addr_set6(&ip->dst, t);
@@ -405,6 +431,8 @@ sfl_decode(struct dec_ctx *ctx, const struct dec_in *in, const uint8_t *buf,
 	}
 	st->dgram_sflow++;
 	for (i = 0; i < n; i++) {
+		if (d.cut)				/* record budget spent */
+			return DEC_PARTIAL;
 		if (i >= SFL_MAX_SAMPLES) {		/* SF-2 */
 			st->err_record_budget++;
 			return DEC_PARTIAL;
@@ -439,5 +467,5 @@ sfl_decode(struct dec_ctx *ctx, const struct dec_in *in, const uint8_t *buf,
 		if (s.err)
 			rc = DEC_PARTIAL;
 	}
-	return rc;
+	return d.cut ? DEC_PARTIAL : rc;
 }
