@@ -53,19 +53,9 @@ struct tmpl_cache {
 };
 
 static uint32_t
-fnv(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 16777619u;
-	return h;
-}
-
-static uint32_t
 hash_addr(const struct flow_addr *a)
 {
-	return fnv(2166136261u, a, sizeof(*a));
+	return flow_fnv(FLOW_FNV_INIT, a, sizeof(*a));
 }
 
 static uint32_t
@@ -73,15 +63,15 @@ hash_dom(const struct tmpl_key *k)
 {
 	uint32_t h = hash_addr(&k->exp);
 
-	h = fnv(h, &k->port, sizeof(k->port));
-	h = fnv(h, &k->version, sizeof(k->version));
-	return fnv(h, &k->domain, sizeof(k->domain));
+	h = flow_fnv(h, &k->port, sizeof(k->port));
+	h = flow_fnv(h, &k->version, sizeof(k->version));
+	return flow_fnv(h, &k->domain, sizeof(k->domain));
 }
 
 static uint32_t
 hash_key(const struct tmpl_key *k)
 {
-	return fnv(hash_dom(k), &k->id, sizeof(k->id));
+	return flow_fnv(hash_dom(k), &k->id, sizeof(k->id));
 }
 
 static int

@@ -5,5 +5,8 @@
 #define FS_CLI_H
 
 int	cmd_decode(int argc, char **argv);
+int	cmd_replay(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_hosts(int argc, char **argv);
 
 #endif

@@ -15,6 +15,14 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "decode", cmd_decode,
 	    "decode FILE.pcap  print the flow records of a capture as NDJSON" },
+	{ "replay", cmd_replay,
+	    "replay [--rate N] FILE.pcap HOST:PORT  send a capture's exports "
+	    "to a collector" },
+	{ "hosts", cmd_hosts,
+	    "hosts [HOST] [--since 1h] [--json]  per-host totals and outbound "
+	    "services (Redis)" },
+	{ "status", cmd_status,
+	    "status [--metrics HOST:PORT] [--raw]  the daemon's counters" },
 };
 
 static void

@@ -1,0 +1,269 @@
+/*
+ * agg.c - see agg.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+
+static uint32_t
+pow2_at_least(uint32_t n)
+{
+	uint32_t s = 16;
+
+	while (s < n && s < (1u << 30))
+		s <<= 1;
+	return s;
+}
+
+int
+agg_init(struct agg *a, uint32_t max_hosts, uint32_t max_services,
+    uint32_t bucket_secs)
+{
+	memset(a, 0, sizeof(*a));
+	a->hcap = max_hosts ? max_hosts : 100000;
+	a->scap = max_services ? max_services : 1000000;
+	a->hsize = pow2_at_least(a->hcap + a->hcap / 2);
+	a->ssize = pow2_at_least(a->scap + a->scap / 2);
+	a->bucket = bucket_secs ? bucket_secs : 60;
+	a->max_past_ms = 86400000;
+	a->max_future_ms = 600000;
+	a->hidx = calloc(a->hsize, sizeof(*a->hidx));
+	a->sidx = calloc(a->ssize, sizeof(*a->sidx));
+	if (a->hidx == NULL || a->sidx == NULL) {
+		agg_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+void
+agg_free(struct agg *a)
+{
+	free(a->hidx);
+	free(a->hosts);
+	free(a->sidx);
+	free(a->svcs);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Room for one more entry in a dense array, growing it up to cap. */
+static void *
+grow(void *arr, uint32_t *alloc, uint32_t n, uint32_t cap, size_t sz)
+{
+	uint32_t na;
+	void *p;
+
+	if (n < *alloc)
+		return arr;
+	if (n >= cap)
+		return NULL;
+	na = *alloc ? *alloc * 2 : 256;
+	if (na > cap)
+		na = cap;
+	if ((p = realloc(arr, (size_t)na * sz)) == NULL)
+		return NULL;
+	*alloc = na;
+	return p;
+}
+
+void
+agg_clear(struct agg *a)
+{
+	memset(a->hidx, 0, (size_t)a->hsize * sizeof(*a->hidx));
+	memset(a->sidx, 0, (size_t)a->ssize * sizeof(*a->sidx));
+	a->hn = a->sn = 0;
+}
+
+
+static struct agg_host *
+host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
+    int group)
+{
+	uint32_t h = flow_addr_hash(flow_fnv(FLOW_FNV_INIT, &bucket, sizeof(bucket)), host);
+	uint32_t i, mask = a->hsize - 1;
+	struct agg_host *e, *arr;
+
+	for (i = h & mask; a->hidx[i]; i = (i + 1) & mask) {
+		e = &a->hosts[a->hidx[i] - 1];
+		if (e->bucket == bucket && flow_addr_eq(&e->host, host))
+			return e;
+	}
+	if ((arr = grow(a->hosts, &a->halloc, a->hn, a->hcap,
+	    sizeof(*arr))) == NULL)
+		return NULL;
+	a->hosts = arr;
+	e = &a->hosts[a->hn++];
+	a->hidx[i] = a->hn;
+	memset(e, 0, sizeof(*e));
+	e->used = 1;
+	e->host = *host;
+	e->bucket = bucket;
+	e->group = group;
+	return e;
+}
+
+static void
+add_peer(struct agg *a, struct agg_host *h, const struct flow_addr *peer)
+{
+	int i;
+
+	for (i = 0; i < h->npeers; i++)
+		if (flow_addr_eq(&h->peers[i], peer))
+			return;
+	if (h->npeers >= AGG_PEERS) {
+		a->st.peers_dropped++;
+		return;
+	}
+	h->peers[h->npeers++] = *peer;
+}
+
+static void
+count_host(struct agg *a, const struct flow_addr *host,
+    const struct flow_addr *peer, int group, int in, const struct enriched *e,
+    uint64_t bucket, uint64_t t_ms)
+{
+	struct agg_host *h = host_get(a, host, bucket, group);
+
+	if (h == NULL) {
+		a->st.host_dropped++;
+		return;
+	}
+	if (in) {
+		h->bytes_in += e->bytes;
+		h->pkts_in += e->packets;
+		h->flows_in++;
+	} else {
+		h->bytes_out += e->bytes;
+		h->pkts_out += e->packets;
+		h->flows_out++;
+	}
+	if (t_ms > h->last_ms)
+		h->last_ms = t_ms;
+	add_peer(a, h, peer);
+}
+
+/* The remote network of a service: /24 for IPv4, /48 for IPv6. */
+static void
+prefix_of(const struct flow_addr *x, struct flow_addr *p, uint8_t *len)
+{
+	*p = *x;
+	if (x->af == 6) {
+		memset(p->a + 6, 0, 10);
+		*len = 48;
+	} else {
+		p->a[3] = 0;
+		*len = 24;
+	}
+}
+
+static struct agg_svc *
+svc_get(struct agg *a, const struct agg_svc *k)
+{
+	uint32_t h = FLOW_FNV_INIT, i, mask = a->ssize - 1;
+	struct agg_svc *e, *arr;
+
+	h = flow_addr_hash(h, &k->host);
+	h = flow_fnv(h, &k->proto, 1);
+	h = flow_fnv(h, &k->port, 2);
+	h = flow_fnv(h, &k->asn, 4);
+	h = flow_fnv(h, k->cc, 2);
+	h = flow_fnv(h, k->app, strlen(k->app));
+	h = flow_addr_hash(h, &k->prefix);
+
+	for (i = h & mask; a->sidx[i]; i = (i + 1) & mask) {
+		e = &a->svcs[a->sidx[i] - 1];
+		if (e->proto == k->proto && e->port == k->port &&
+		    e->asn == k->asn && !strcmp(e->cc, k->cc) &&
+		    !strcmp(e->app, k->app) && flow_addr_eq(&e->host, &k->host) &&
+		    flow_addr_eq(&e->prefix, &k->prefix))
+			return e;
+	}
+	if ((arr = grow(a->svcs, &a->salloc, a->sn, a->scap,
+	    sizeof(*arr))) == NULL)
+		return NULL;
+	a->svcs = arr;
+	e = &a->svcs[a->sn++];
+	a->sidx[i] = a->sn;
+	*e = *k;
+	e->used = 1;
+	return e;
+}
+
+void
+agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms)
+{
+	const struct flow_rec *r = e->r;
+	struct agg_svc k, *s;
+	uint64_t t_ms, bucket;
+
+	if (e->traffic == ENR_TRANSIT)
+		return;
+	t_ms = (r->have & FL_LAST) && r->last ? r->last : now_ms;
+	if (now_ms && (t_ms > now_ms + a->max_future_ms ||
+	    t_ms + a->max_past_ms < now_ms)) {
+		t_ms = now_ms;
+		a->st.time_clamped++;
+	}
+	bucket = t_ms / 1000 / a->bucket * a->bucket;
+	if (e->traffic == ENR_INTERNAL) {
+		count_host(a, &r->src, &r->dst, e->group, 0, e, bucket, t_ms);
+		count_host(a, &r->dst, &r->src, -1, 1, e, bucket, t_ms);
+		return;
+	}
+	count_host(a, e->local, e->remote, e->group, e->traffic == ENR_IN, e,
+	    bucket, t_ms);
+	if (!e->outbound)
+		return;
+	memset(&k, 0, sizeof(k));
+	k.host = *e->local;
+	k.proto = r->proto;
+	k.port = e->service_port;
+	k.asn = e->geo.asn;
+	memcpy(k.cc, e->geo.country, sizeof(k.cc));
+	if (e->app.how >= DPI_BY_IP)
+		snprintf(k.app, sizeof(k.app), "%s", e->app.name);
+	k.app_how = e->app.how;
+	prefix_of(e->remote, &k.prefix, &k.prefix_len);
+	if ((s = svc_get(a, &k)) == NULL) {
+		a->st.svc_dropped++;
+		return;
+	}
+	s->group = e->group;
+	s->example = *e->remote;
+	if (e->geo.as_org[0])
+		memcpy(s->as_org, e->geo.as_org, sizeof(s->as_org));
+	if (s->first_ms == 0 || t_ms < s->first_ms)
+		s->first_ms = t_ms;
+	if (t_ms > s->last_ms)
+		s->last_ms = t_ms;
+	s->flows++;
+	s->bytes += e->bytes;
+	s->packets += e->packets;
+}
+
+const char *
+agg_proto_name(uint8_t proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case 1:		return "icmp";
+	case 6:		return "tcp";
+	case 17:	return "udp";
+	case 58:	return "icmp6";
+	case 132:	return "sctp";
+	}
+	snprintf(buf, len, "%u", proto);
+	return buf;
+}
+
+int
+agg_svc_key(const struct agg_svc *s, char *buf, size_t len)
+{
+	char p[8], net[64];
+
+	flow_addr_str(&s->prefix, net, sizeof(net));
+	return snprintf(buf, len, "%s/%u|%s|AS%u|%s|%s/%u",
+	    agg_proto_name(s->proto, p, sizeof(p)), s->port, s->app, s->asn,
+	    s->cc[0] ? s->cc : "-", net, s->prefix_len);
+}

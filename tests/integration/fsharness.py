@@ -1,0 +1,205 @@
+"""Shared helpers for the integration tests: TAP output, free loopback
+ports, a flowsentryd under test, and waiting on conditions (never sleep).
+
+Every address used is on loopback (127.0.0.0/8, ::1).
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+        self.lines = []
+
+    def case(self, fn):
+        """Run fn(); an AssertionError or any exception is a failure."""
+        self.n += 1
+        name = fn.__name__
+        doc = (fn.__doc__ or '').strip().splitlines()
+        desc = name + (': ' + doc[0] if doc else '')
+        try:
+            skip = fn()
+        except Exception:
+            self.failed += 1
+            print('not ok %d - %s' % (self.n, desc), flush=True)
+            for line in traceback.format_exc().splitlines():
+                print('#   ' + line, flush=True)
+            return
+        if isinstance(skip, str):
+            print('ok %d - %s # SKIP %s' % (self.n, desc, skip), flush=True)
+        else:
+            print('ok %d - %s' % (self.n, desc), flush=True)
+
+    def done(self):
+        print('1..%d' % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def free_udp_port(family=socket.AF_INET):
+    """A UDP port free on both 127.0.0.1 and ::1 at the time of asking."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+        try:
+            s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s6.bind(('::1', port))
+            s6.close()
+        except OSError:
+            s.close()
+            continue
+        s.close()
+        return port
+    raise RuntimeError('no free UDP port')
+
+
+def free_tcp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, timeout=20.0, what='condition'):
+    """Poll cond() until it returns a true value; fail after timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = cond()
+            if last:
+                return last
+        except (OSError, ValueError):
+            pass
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    raise AssertionError('timed out waiting for %s (last: %r)' % (what, last))
+
+
+def metrics(port):
+    with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port,
+                                timeout=5) as r:
+        return r.read().decode()
+
+
+def metric(page, name, labels=None):
+    """The value of a metric (with exactly these labels), or None."""
+    if labels:
+        lab = ','.join('%s="%s"' % kv for kv in labels.items())
+        pat = r'^%s\{%s\} (\S+)$' % (re.escape(name), re.escape(lab))
+    else:
+        pat = r'^%s (\S+)$' % re.escape(name)
+    m = re.search(pat, page, re.M)
+    return float(m.group(1)) if m else None
+
+
+class Daemon:
+    """flowsentryd -d with a config written to a temporary directory."""
+
+    def __init__(self, binary, conf_text, tmp=None, args=()):
+        self.binary = binary
+        self.tmp = tmp or tempfile.mkdtemp(prefix='fs-it-')
+        self.conf = os.path.join(self.tmp, 'flowsentry.conf')
+        self.log = os.path.join(self.tmp, 'daemon.log')
+        self.write_conf(conf_text)
+        self.args = list(args)
+        self.proc = None
+
+    def write_conf(self, text):
+        tmp = self.conf + '.new'
+        with open(tmp, 'w') as f:
+            f.write(text)
+        os.replace(tmp, self.conf)
+
+    def start(self, wait_metrics=None):
+        self.logf = open(self.log, 'ab')
+        self.proc = subprocess.Popen([self.binary, '-d', '-f', self.conf] +
+                                     self.args, stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        if wait_metrics:
+            wait_for(lambda: self.alive() and metrics(wait_metrics),
+                     what='metrics endpoint of flowsentryd')
+        return self
+
+    def alive(self):
+        if self.proc.poll() is not None:
+            raise AssertionError('flowsentryd exited %d:\n%s' %
+                                 (self.proc.returncode, self.logtext()))
+        return True
+
+    def logtext(self):
+        with open(self.log, 'rb') as f:
+            return f.read().decode(errors='replace')
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError('flowsentryd did not stop on SIGTERM')
+        if self.proc:
+            self.logf.close()
+        return self.proc.returncode if self.proc else None
+
+
+def send_udp(port, payloads, host='127.0.0.1'):
+    fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    for p in payloads:
+        s.sendto(p, (host, port))
+    s.close()
+
+
+class Redis:
+    """A private redis-server on a unix socket in a temporary directory."""
+
+    def __init__(self, tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix='fs-redis-')
+        self.sock = os.path.join(self.tmp, 'redis.sock')
+        self.proc = None
+
+    @property
+    def url(self):
+        return 'unix:' + self.sock
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ['redis-server', '--port', '0', '--unixsocket', self.sock,
+             '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
+             '--dir', self.tmp], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        wait_for(lambda: self.cli('PING') == 'PONG', what='redis-server')
+        return self
+
+    def cli(self, *args):
+        p = subprocess.run(['redis-cli', '-s', self.sock] + list(args),
+                           capture_output=True, text=True, timeout=10)
+        return p.stdout.strip()
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

@@ -1,0 +1,205 @@
+/*
+ * test_agg.c - per-host aggregates and their caps (collector/agg.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agg.h"
+
+struct ctx {
+	struct flow_rec	r;
+	struct enriched	e;
+};
+
+/* An enriched record local -> remote (out) or remote -> local (in). */
+static void
+mk(struct ctx *c, const char *local, const char *remote, int traffic,
+    int outbound, uint16_t service, uint64_t bytes, uint64_t t_ms)
+{
+	memset(c, 0, sizeof(*c));
+	c->r.have = FL_SRC | FL_DST | FL_PROTO | FL_LAST;
+	c->r.proto = 6;
+	c->r.last = t_ms;
+	if (traffic == ENR_IN) {
+		flow_addr_parse(&c->r.src, remote);
+		flow_addr_parse(&c->r.dst, local);
+		c->e.local = &c->r.dst;
+		c->e.remote = &c->r.src;
+	} else {
+		flow_addr_parse(&c->r.src, local);
+		flow_addr_parse(&c->r.dst, remote);
+		c->e.local = &c->r.src;
+		c->e.remote = &c->r.dst;
+	}
+	c->e.r = &c->r;
+	c->e.traffic = (uint8_t)traffic;
+	c->e.outbound = (uint8_t)outbound;
+	c->e.inbound = (uint8_t)!outbound;
+	c->e.service_port = service;
+	c->e.bytes = bytes;
+	c->e.packets = 1;
+	c->e.group = -1;
+}
+
+static void
+test_hosts_and_buckets(void **state)
+{
+	struct agg a;
+	struct ctx c;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 100, 100, 60), 0);
+	mk(&c, "203.0.113.5", "198.51.100.1", ENR_OUT, 1, 443, 1000, 120500);
+	agg_add(&a, &c.e, 0);
+	mk(&c, "203.0.113.5", "198.51.100.1", ENR_IN, 1, 443, 5000, 150000);
+	agg_add(&a, &c.e, 0);
+	mk(&c, "203.0.113.5", "198.51.100.2", ENR_IN, 0, 80, 7, 181000);
+	agg_add(&a, &c.e, 0);
+	assert_int_equal(a.hn, 2);		/* buckets 120 and 180 */
+	assert_int_equal(a.hosts[0].bucket, 120);
+	assert_int_equal(a.hosts[0].bytes_out, 1000);
+	assert_int_equal(a.hosts[0].bytes_in, 5000);
+	assert_int_equal(a.hosts[0].flows_in, 1);
+	assert_int_equal(a.hosts[0].npeers, 1);
+	assert_int_equal(a.hosts[1].bucket, 180);
+	assert_int_equal(a.hosts[1].bytes_in, 7);
+	/* One outbound service, counted for both directions. */
+	assert_int_equal(a.sn, 1);
+	assert_int_equal(a.svcs[0].flows, 2);
+	assert_int_equal(a.svcs[0].bytes, 6000);
+	assert_int_equal(a.svcs[0].first_ms, 120500);
+	assert_int_equal(a.svcs[0].last_ms, 150000);
+	agg_clear(&a);
+	assert_int_equal(a.hn, 0);
+	assert_int_equal(a.sn, 0);
+	mk(&c, "203.0.113.5", "198.51.100.1", ENR_OUT, 1, 443, 1, 120500);
+	agg_add(&a, &c.e, 0);
+	assert_int_equal(a.hn, 1);
+	assert_int_equal(a.hosts[0].bytes_out, 1);
+	agg_free(&a);
+}
+
+static void
+test_internal_and_transit(void **state)
+{
+	struct agg a;
+	struct ctx c;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 100, 100, 60), 0);
+	mk(&c, "203.0.113.5", "203.0.113.6", ENR_INTERNAL, 0, 22, 10, 60000);
+	agg_add(&a, &c.e, 0);
+	assert_int_equal(a.hn, 2);
+	assert_int_equal(a.hosts[0].bytes_out, 10);
+	assert_int_equal(a.hosts[1].bytes_in, 10);
+	assert_int_equal(a.sn, 0);
+	mk(&c, "192.0.2.1", "192.0.2.2", ENR_TRANSIT, 0, 22, 10, 60000);
+	agg_add(&a, &c.e, 0);
+	assert_int_equal(a.hn, 2);
+	agg_free(&a);
+}
+
+static void
+test_caps(void **state)
+{
+	struct agg a;
+	struct ctx c;
+	char h[32];
+	int i;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 5, 60), 0);
+	for (i = 0; i < 1000; i++) {
+		snprintf(h, sizeof(h), "10.0.%d.%d", i / 250, i % 250 + 1);
+		mk(&c, h, "198.51.100.1", ENR_OUT, 1, 443, 1, 60000);
+		agg_add(&a, &c.e, 0);
+	}
+	assert_int_equal(a.hn, 10);
+	assert_int_equal(a.st.host_dropped, 990);
+	assert_int_equal(a.sn, 5);
+	assert_int_equal(a.st.svc_dropped, 995);
+	/* Peers per entry are capped too. */
+	agg_clear(&a);
+	for (i = 0; i < AGG_PEERS + 10; i++) {
+		snprintf(h, sizeof(h), "198.51.100.%d", i + 1);
+		mk(&c, "203.0.113.5", h, ENR_IN, 0, 80, 1, 60000);
+		agg_add(&a, &c.e, 0);
+	}
+	assert_int_equal(a.hosts[0].npeers, AGG_PEERS);
+	assert_int_equal(a.st.peers_dropped, 10);
+	assert_int_equal(a.hosts[0].flows_in, AGG_PEERS + 10);
+	agg_free(&a);
+}
+
+/* HOSTILE V5-7: a record time far from the receive time is not trusted. */
+static void
+test_time_clamp(void **state)
+{
+	struct agg a;
+	struct ctx c;
+	uint64_t now = 1700000000000ULL;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 10, 60), 0);
+	mk(&c, "203.0.113.5", "198.51.100.1", ENR_OUT, 1, 443, 1, now - 30000);
+	agg_add(&a, &c.e, now);
+	assert_int_equal(a.hosts[0].bucket, (now - 30000) / 60000 * 60);
+	mk(&c, "203.0.113.5", "198.51.100.1", ENR_OUT, 1, 443, 1, 5000);
+	agg_add(&a, &c.e, now);				/* 1970 */
+	mk(&c, "203.0.113.5", "198.51.100.1", ENR_OUT, 1, 443, 1,
+	    now + 3600000);
+	agg_add(&a, &c.e, now);				/* an hour ahead */
+	assert_int_equal(a.st.time_clamped, 2);
+	assert_int_equal(a.hn, 2);
+	assert_int_equal(a.hosts[1].bucket, now / 60000 * 60);
+	assert_int_equal(a.hosts[1].flows_out, 2);
+	agg_free(&a);
+}
+
+static void
+test_svc_key(void **state)
+{
+	struct agg a;
+	struct ctx c;
+	char k[200];
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 10, 60), 0);
+	mk(&c, "203.0.113.5", "142.250.74.46", ENR_OUT, 1, 443, 1, 60000);
+	c.e.geo.asn = 15169;
+	memcpy(c.e.geo.country, "US", 3);
+	c.e.app.how = DPI_BY_IP;
+	snprintf(c.e.app.name, sizeof(c.e.app.name), "Google");
+	agg_add(&a, &c.e, 0);
+	agg_svc_key(&a.svcs[0], k, sizeof(k));
+	assert_string_equal(k, "tcp/443|Google|AS15169|US|142.250.74.0/24");
+	agg_clear(&a);
+	mk(&c, "2001:db8::5", "2a00:1450:4001:81c::200e", ENR_OUT, 1, 25, 1,
+	    60000);
+	c.r.proto = 17;
+	c.e.app.how = DPI_BY_PORT;	/* a port guess is not a name */
+	snprintf(c.e.app.name, sizeof(c.e.app.name), "SMTP");
+	agg_add(&a, &c.e, 0);
+	agg_svc_key(&a.svcs[0], k, sizeof(k));
+	assert_string_equal(k, "udp/25||AS0|-|2a00:1450:4001::/48");
+	agg_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hosts_and_buckets),
+		cmocka_unit_test(test_internal_and_transit),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_time_clamp),
+		cmocka_unit_test(test_svc_key),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
