@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <glob.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,7 +61,29 @@ struct daemon {
 	uint64_t		 reloads_ok, reloads_failed;
 	uint32_t		 rcvbuf_got;
 	int			 debug;
+	FILE			*dump;		/* -D: every record as NDJSON */
+	pthread_mutex_t		 dump_mtx;
 };
+
+/*
+ * -D FILE: each record a worker decodes, as `flowsentry decode --all`
+ * prints it, so tests and people can compare the daemon's decoding with
+ * the offline one.  Workers share the file under a mutex; debugging only.
+ */
+static void
+dump_record(void *arg, const struct flow_rec *r)
+{
+	struct daemon *d = arg;
+	char buf[4096];
+
+	if (flow_json(r, buf, sizeof(buf)) < 0)
+		return;
+	pthread_mutex_lock(&d->dump_mtx);
+	fputs(buf, d->dump);
+	fputc('\n', d->dump);
+	fflush(d->dump);
+	pthread_mutex_unlock(&d->dump_mtx);
+}
 
 static uint64_t
 wall_ms(void)
@@ -74,8 +97,11 @@ wall_ms(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: flowsentryd [-dnv] [-f config] [-r capture]\n"
+	fprintf(stderr, "usage: flowsentryd [-dnv] [-D dump] [-f config] "
+	    "[-r capture]\n"
 	    "  -d          stay in the foreground, log to stderr\n"
+	    "  -D FILE     append every decoded record to FILE as NDJSON "
+	    "(- for stdout)\n"
 	    "  -f FILE     configuration (default %s)\n"
 	    "  -n          check the configuration and exit 0 or 1\n"
 	    "  -r FILE     run a capture of exports through the pipeline, "
@@ -126,6 +152,8 @@ run_capture(struct daemon *d, const char *path)
 		fatalx("%s", err);
 	d->w = &w;
 	d->nw = 1;
+	if (d->dump)
+		worker_set_sink(w, dump_record, d);
 	memset(&ps, 0, sizeof(ps));
 	rc = pcapsrc_read(path, replay_cb, w, &ps, err, sizeof(err));
 	if (rc == -1) {
@@ -295,6 +323,8 @@ open_workers(struct daemon *d)
 		    c->nlisten, states, nstates, path, err, sizeof(err));
 		if (d->w[i] == NULL)
 			fatalx("%s", err);
+		if (d->dump)
+			worker_set_sink(d->w[i], dump_record, d);
 		d->nw++;
 	}
 	for (i = 0; i < nstates; i++)
@@ -402,7 +432,7 @@ main(int argc, char *argv[])
 	struct daemon d;
 	struct event *sig[3], *wd = NULL;
 	const int signals[3] = { SIGHUP, SIGTERM, SIGINT };
-	const char *capture = NULL;
+	const char *capture = NULL, *dump = NULL;
 	char err[CFG_ERR_MAX];
 	struct cfg *c;
 	int ch, check = 0, verbose = 0, i, rc;
@@ -410,10 +440,14 @@ main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.cfgpath = FS_CONFIG;
-	while ((ch = getopt(argc, argv, "df:nr:v")) != -1) {
+	pthread_mutex_init(&d.dump_mtx, NULL);
+	while ((ch = getopt(argc, argv, "dD:f:nr:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			d.debug = 1;
+			break;
+		case 'D':
+			dump = optarg;
 			break;
 		case 'f':
 			d.cfgpath = optarg;
@@ -460,6 +494,10 @@ main(int argc, char *argv[])
 	if ((c->geoip_country || c->geoip_asn) && (d.geo = geo_db_open(
 	    c->geoip_country, c->geoip_asn, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* Opened while privileged; "-" is standard output. */
+	if (dump && (d.dump = strcmp(dump, "-") ? fopen(dump, "a") : stdout)
+	    == NULL)
+		fatal("%s", dump);
 	d.start_ms = wall_ms();
 	if (capture) {
 		rc = run_capture(&d, capture);

@@ -7,10 +7,15 @@ Usage: test_daemon.py BUILD_DIR SOURCE_DIR   (TAP on stdout)
 import json
 import os
 import pwd
+import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fsharness import (Daemon, Tap, free_tcp_port, free_udp_port, metric,
@@ -25,6 +30,7 @@ V9_CAP = os.path.join(CORPUS, 'generated', 'gen-softflowd-v9.pcap')
 SFLOW_CAP = os.path.join(CORPUS, 'generated', 'gen-pmacctd-sfprobe.pcap')
 IPFIX_CAP = os.path.join(CORPUS, 'generated', 'gen-softflowd-ipfix.pcap')
 V5_CAP = os.path.join(CORPUS, 'generated', 'gen-softflowd-v5.pcap')
+TRAFFIC = os.path.join(CORPUS, 'generated', 'input-traffic-mix.pcap')
 
 tap = Tap()
 
@@ -266,9 +272,177 @@ def test_unknown_user():
     assert 'user "fs-no-such-user" does not exist' in d.logtext(), d.logtext()
 
 
+class Tee:
+    """A UDP relay on loopback: keeps every datagram an exporter sends (with
+    its arrival time) and forwards it to the daemon from its own socket,
+    so the daemon and `flowsentry decode` of the kept datagrams see the
+    same bytes from the same exporter address."""
+
+    def __init__(self, dst_port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.dst = ('127.0.0.1', dst_port)
+        self.kept, self.stop_ = [], False
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        while not self.stop_:
+            try:
+                data = self.sock.recv(65535)
+            except socket.timeout:
+                continue
+            self.kept.append((time.time(), data))
+            self.sock.sendto(data, self.dst)
+
+    def close(self):
+        self.stop_ = True
+        self.t.join()
+        self.sock.close()
+
+    def write_pcap(self, path):
+        """Classic pcap, Ethernet, IPv4/UDP from 127.0.0.1:port."""
+        with open(path, 'wb') as f:
+            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+            for ts, data in self.kept:
+                udp = struct.pack('>HHHH', self.port, self.dst[1],
+                                  8 + len(data), 0) + data
+                ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0,
+                                 0, 64, 17, 0, socket.inet_aton('127.0.0.1'),
+                                 socket.inet_aton('127.0.0.1')) + udp
+                frame = b'\0' * 12 + b'\x08\x00' + ip
+                f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
+                                    len(frame), len(frame)) + frame)
+
+
+def test_softflowd_equals_decode():
+    """softflowd (v5, v9, IPFIX) on real traffic: the daemon decodes what
+    `flowsentry decode` decodes from the same datagrams"""
+    tmp = tempfile.mkdtemp(prefix='fs-softflowd-')
+    dump = os.path.join(tmp, 'dump.ndjson')
+    port, mport = free_udp_port(), free_tcp_port()
+    d = Daemon(FSD, conf(port, mport, tmp), args=['-D', dump])
+    d.start(wait_metrics=mport)
+    want_total = 0
+    try:
+        for ver in ('5', '9', '10'):
+            tee = Tee(port)
+            try:
+                # -r: softflowd reads the capture, exports, exits.  With a
+                # control socket it may block in accept() instead: -c none.
+                subprocess.run(['softflowd', '-r', TRAFFIC, '-v', ver,
+                                '-n', '127.0.0.1:%d' % tee.port,
+                                '-p', os.path.join(tmp, 'sf.pid'),
+                                '-c', 'none']
+                               + (['-6'] if ver != '5' else []),
+                               check=True, capture_output=True, timeout=120)
+                wait_for(lambda: tee.kept and time.time() -
+                         tee.kept[-1][0] > 0.5, what='softflowd -v ' + ver)
+            finally:
+                tee.close()
+            cap = os.path.join(tmp, 'v%s.pcap' % ver)
+            tee.write_pcap(cap)
+            want = subprocess.run([FS, 'decode', cap], capture_output=True,
+                                  text=True, check=True).stdout.splitlines()
+            assert len(want) > 50, (ver, len(want))
+            want_total += len(want)
+            wait_metric(mport, 'flowsentry_decode_records_total', want_total)
+            with open(dump) as f:
+                got = [l.rstrip('\n') for l in f
+                       if '"kind"' not in l]
+            # This version's records are the last ones dumped.
+            got = got[len(got) - len(want):]
+            assert sorted(got) == sorted(want), (ver, set(got) ^ set(want))
+            types = {json.loads(l)['type'] for l in got}
+            assert types == {{'5': 'netflow5', '9': 'netflow9',
+                              '10': 'ipfix'}[ver]}, types
+    finally:
+        assert d.stop() == 0
+
+
+def test_metrics_add_up():
+    """the metrics endpoint answers in Prometheus text and its counters add
+    up: per exporter = total, per protocol + errors = datagrams, records
+    decoded = records enriched = the sum of the directions"""
+    d, port, mport, _ = started()
+    try:
+        for cap, host in ((V9_CAP, '127.0.0.1'), (SFLOW_CAP, '::1'),
+                          (V5_CAP, '127.0.0.1'), (IPFIX_CAP, '::1')):
+            replay(cap, port, host)
+        send_udp(port, [b'\x00\x05', b'\x00\x07' + b'\x00' * 30,
+                        b'\x00\x09\x00\x01' + b'\xff' * 8])
+        n = sum(udp_datagrams(c) for c in (V9_CAP, SFLOW_CAP, V5_CAP,
+                                           IPFIX_CAP)) + 3
+        wait_metric(mport, 'flowsentry_udp_datagrams_total', n)
+        time.sleep(1.5)                 # one more publish of every counter
+        page = metrics(mport)
+        assert page.endswith('\n'), page[-80:]
+        for line in page.splitlines():
+            assert re.match(r'^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? '
+                            r'[0-9.e+-]+)$', line), line
+
+        def total(name):
+            return sum(float(v) for v in re.findall(
+                r'^%s(?:\{[^}]*\})? (\S+)$' % re.escape(name), page, re.M))
+        m = lambda name: metric(page, name) or 0
+        assert total('flowsentry_exporter_datagrams_total') == n
+        assert total('flowsentry_exporter_bytes_total') == \
+            m('flowsentry_udp_bytes_total')
+        recs = m('flowsentry_decode_records_total')
+        assert recs == total('flowsentry_exporter_records_total')
+        assert recs == m('flowsentry_enrich_records_total')
+        assert recs == sum(m('flowsentry_enrich_%s_total' % k) for k in
+                           ('inbound', 'outbound', 'internal', 'transit'))
+        by_proto = sum(m('flowsentry_decode_dgram_%s_total' % p)
+                       for p in ('nf5', 'nf9', 'ipfix', 'sflow'))
+        dropped = (m('flowsentry_decode_err_short_total') +
+                   total('flowsentry_decode_ver_nf7_total') +
+                   m('flowsentry_decode_err_header_total'))
+        assert by_proto + dropped == n, (by_proto, dropped, n)
+        assert m('flowsentry_udp_truncated_total') == 0
+        assert m('flowsentry_udp_kernel_drops_total') == 0
+    finally:
+        assert d.stop() == 0
+
+
+def test_sighup_under_traffic():
+    """SIGHUP, again and again, while a capture streams in: no datagram is
+    lost, every reload is counted, templates survive"""
+    d, port, mport, state = started()
+    try:
+        n = len(decoded(SFLOW_CAP)) * 3 + len(decoded(V9_CAP))
+        replay(V9_CAP, port)            # templates first
+        t = threading.Thread(target=lambda: [replay(SFLOW_CAP, port, rate=2000)
+                                             for _ in range(3)])
+        t.start()
+        hups = 0
+        while t.is_alive():
+            # Alternate a reloadable key so each reload really swaps.
+            d.write_conf(conf(port, mport, state,
+                              'sampling = 10.0.0.1=%d' % (hups % 2 + 1)))
+            d.signal(signal.SIGHUP)
+            hups += 1
+            time.sleep(0.05)
+        t.join()
+        assert hups >= 5, hups
+        wait_metric(mport, 'flowsentry_decode_records_total', n)
+        wait_metric(mport, 'flowsentry_config_reloads_total', hups)
+        page = metrics(mport)
+        assert metric(page, 'flowsentry_udp_kernel_drops_total') == 0
+        assert metric(page, 'flowsentry_decode_tmpl_missing_total') in (0,
+                                                                        None)
+    finally:
+        assert d.stop() == 0
+
+
 for t in (test_check_config, test_capture_mode,
           test_replay_every_protocol_every_port,
           test_exporter_allowlist_and_reload, test_templates_survive_restart,
-          test_bad_datagrams_counted, test_workers, test_unknown_user):
-    tap.case(t)
+          test_bad_datagrams_counted, test_workers, test_unknown_user,
+          test_softflowd_equals_decode, test_metrics_add_up,
+          test_sighup_under_traffic):
+    if any(x in t.__name__ for x in os.environ.get('FS_ONLY', '').split(',')):
+        tap.case(t)
 tap.done()
