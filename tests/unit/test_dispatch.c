@@ -18,42 +18,9 @@
 #include <cmocka.h>
 
 #include "decode.h"
+#include "pkw.h"
 #include "tmpl.h"
 #include "testutil.h"
-
-/* A datagram under construction. */
-struct pk {
-	uint8_t	b[512];
-	size_t	n;
-};
-
-static void
-pk_u8(struct pk *p, uint32_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	pk_u8(p, v >> 8);
-	pk_u8(p, v);
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
-static void
-pk_zero(struct pk *p, size_t n)
-{
-	while (n--)
-		pk_u8(p, 0);
-}
 
 /* Counters that must stay zero after a dropped datagram. */
 static void
@@ -83,7 +50,7 @@ mk_nf5(struct pk *p, uint16_t version)
 	pk_u32(p, 0);			/* engine type, id, sampling */
 	pk_u32(p, 0x0a000001);		/* src 10.0.0.1 */
 	pk_u32(p, 0x0a000002);		/* dst 10.0.0.2 */
-	pk_zero(p, 4);			/* next hop */
+	pk_fill(p, 4, 0);		/* next hop */
 	pk_u16(p, 1);
 	pk_u16(p, 2);
 	pk_u32(p, 10);			/* packets */
@@ -96,7 +63,7 @@ mk_nf5(struct pk *p, uint16_t version)
 	pk_u8(p, 0x12);
 	pk_u8(p, 6);
 	pk_u8(p, 0);
-	pk_zero(p, 8);			/* AS, masks, pad */
+	pk_fill(p, 8, 0);		/* AS, masks, pad */
 	assert_int_equal(p->n, 24 + 48);
 }
 
@@ -130,10 +97,8 @@ mk_tmpl_msg(struct pk *p, uint16_t version)
 	pk_u16(p, 12);
 	pk_u32(p, 0xc6336401);		/* 198.51.100.1 */
 	pk_u32(p, 0xcb007105);		/* 203.0.113.5 */
-	if (version == 10) {
-		p->b[len_at] = (uint8_t)(p->n >> 8);
-		p->b[len_at + 1] = (uint8_t)p->n;
-	}
+	if (version == 10)
+		pk_put16(p, len_at, (uint32_t)p->n);
 }
 
 /* An sFlow datagram header (IPv4 agent) with no samples. */

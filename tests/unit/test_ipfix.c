@@ -1,10 +1,10 @@
 /*
  * test_ipfix.c - IPFIX (collector/ipfix.c, tmplrec.c, ie.c).
  *
- * Messages are built with the small writer below: ix_hdr() starts one,
- * set_begin/set_end patch set lengths and ix_end() patches the message
- * Length.  They are fed from exact-size heap copies (tu_feed), so a read
- * past the datagram is an ASan error.  Export time is 1700000000 s.
+ * Messages are built with the shared writer (pkw.h): ix_hdr() starts one,
+ * pk_set_begin/pk_set_end patch set lengths and ix_end() patches the
+ * message Length.  They are fed from exact-size heap copies (tu_feed), so
+ * a read past the datagram is an ASan error.  Export time is 1700000000 s.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,7 @@
 
 #include "decode.h"
 #include "ie.h"
+#include "pkw.h"
 #include "tmpl.h"
 #include "testutil.h"
 
@@ -24,72 +25,12 @@
 #define NTP_SECS(unix)	((uint32_t)((unix) + 2208988800ULL))
 #define VL		0xffff		/* variable length */
 
-struct pk {
-	uint8_t	b[65536];
-	size_t	n;
-};
-
 /* A field specifier; pen 0 for IANA elements. */
 struct ixf {
 	uint16_t	id;
 	uint16_t	len;
 	uint32_t	pen;
 };
-
-static struct pk *
-pk_new(void)
-{
-	struct pk *p = calloc(1, sizeof(*p));
-
-	assert_non_null(p);
-	return p;
-}
-
-static void
-pk_u8(struct pk *p, uint32_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	pk_u8(p, v >> 8);
-	pk_u8(p, v);
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
-static void
-pk_u64(struct pk *p, uint64_t v)
-{
-	pk_u32(p, (uint32_t)(v >> 32));
-	pk_u32(p, (uint32_t)v);
-}
-
-static void
-pk_raw(struct pk *p, const void *v, size_t n)
-{
-	const uint8_t *q = v;
-
-	while (n--)
-		pk_u8(p, *q++);
-}
-
-static void
-pk_ip(struct pk *p, const char *s)
-{
-	struct flow_addr a;
-
-	assert_int_equal(flow_addr_parse(&a, s), 0);
-	pk_raw(p, a.a, a.af == 4 ? 4 : 16);
-}
 
 static void
 ix_hdr_seq(struct pk *p, uint32_t odid, uint32_t seq)
@@ -111,27 +52,7 @@ ix_hdr(struct pk *p, uint32_t odid)
 static void
 ix_end(struct pk *p)
 {
-	p->b[2] = (uint8_t)(p->n >> 8);
-	p->b[3] = (uint8_t)p->n;
-}
-
-static size_t
-set_begin(struct pk *p, uint16_t id)
-{
-	size_t at = p->n;
-
-	pk_u16(p, id);
-	pk_u16(p, 0);
-	return at;
-}
-
-static void
-set_end(struct pk *p, size_t at)
-{
-	size_t len = p->n - at;
-
-	p->b[at + 2] = (uint8_t)(len >> 8);
-	p->b[at + 3] = (uint8_t)len;
+	pk_put16(p, 2, (uint32_t)p->n);
 }
 
 static void
@@ -151,12 +72,12 @@ ix_fields(struct pk *p, const struct ixf *f, size_t n)
 static void
 ix_tmpl(struct pk *p, uint16_t id, const struct ixf *f, size_t n)
 {
-	size_t s = set_begin(p, 2);
+	size_t s = pk_set_begin(p, 2);
 
 	pk_u16(p, id);
 	pk_u16(p, (uint32_t)n);
 	ix_fields(p, f, n);
-	set_end(p, s);
+	pk_set_end(p, s);
 }
 
 /* An options template set with one options template. */
@@ -164,24 +85,24 @@ static void
 ix_opt(struct pk *p, uint16_t id, uint16_t nscope, const struct ixf *f,
     size_t n)
 {
-	size_t s = set_begin(p, 3);
+	size_t s = pk_set_begin(p, 3);
 
 	pk_u16(p, id);
 	pk_u16(p, (uint32_t)n);
 	pk_u16(p, nscope);
 	ix_fields(p, f, n);
-	set_end(p, s);
+	pk_set_end(p, s);
 }
 
 /* A withdrawal record set (template set id 2 or options set id 3). */
 static void
 ix_withdraw(struct pk *p, uint16_t setid, uint16_t id)
 {
-	size_t s = set_begin(p, setid);
+	size_t s = pk_set_begin(p, setid);
 
 	pk_u16(p, id);
 	pk_u16(p, 0);
-	set_end(p, s);
+	pk_set_end(p, s);
 }
 
 #define N(a)	(sizeof(a) / sizeof((a)[0]))
@@ -199,12 +120,12 @@ static const struct ixf small_f[] = { { 8, 4, 0 }, { 12, 4, 0 }, { 1, 8, 0 } };
 static void
 small_set(struct pk *p, uint16_t id, const char *src, uint64_t bytes)
 {
-	size_t s = set_begin(p, id);
+	size_t s = pk_set_begin(p, id);
 
-	pk_ip(p, src);
-	pk_ip(p, "198.51.100.1");
+	pk_addr(p, src);
+	pk_addr(p, "198.51.100.1");
 	pk_u64(p, bytes);
-	set_end(p, s);
+	pk_set_end(p, s);
 }
 
 static void
@@ -225,9 +146,9 @@ test_ipfix_ipv4(void **state)
 	(void)state;
 	ix_hdr(p, 42);
 	ix_tmpl(p, 256, f, N(f));
-	s = set_begin(p, 256);
-	pk_ip(p, "203.0.113.7");
-	pk_ip(p, "198.51.100.1");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "203.0.113.7");
+	pk_addr(p, "198.51.100.1");
 	pk_u16(p, 40001);
 	pk_u16(p, 443);
 	pk_u8(p, 6);
@@ -244,7 +165,7 @@ test_ipfix_ipv4(void **state)
 	pk_u16(p, 4094);
 	pk_u8(p, 1);			/* egress */
 	pk_u16(p, 0x0303);		/* port unreachable */
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 1);
 	r = tu_flow(t, 0);
@@ -299,9 +220,9 @@ test_ipfix_ipv6(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	ix_tmpl(p, 300, f, N(f));
-	s = set_begin(p, 300);
-	pk_ip(p, "2001:db8:100::5");
-	pk_ip(p, "2001:db8::ff:1");
+	s = pk_set_begin(p, 300);
+	pk_addr(p, "2001:db8:100::5");
+	pk_addr(p, "2001:db8::ff:1");
 	pk_u8(p, 58);
 	pk_u16(p, 0x8000);		/* echo request */
 	pk_u16(p, 210);
@@ -311,7 +232,7 @@ test_ipfix_ipv6(void **state)
 	pk_u8(p, 1);			/* initiator */
 	pk_u64(p, 900);			/* octetTotalCount */
 	pk_u32(p, 9);			/* packetTotalCount, reduced to 4 */
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	r = tu_flow(t, 0);
 	assert_non_null(r);
@@ -349,16 +270,16 @@ test_ipfix_v4_v6_placeholders(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));
-	s = set_begin(p, 256);
-	pk_ip(p, "0.0.0.0");
-	pk_ip(p, "0.0.0.0");
-	pk_ip(p, "2001:db8::1");
-	pk_ip(p, "2001:db8::2");
-	pk_ip(p, "10.0.0.1");
-	pk_ip(p, "10.0.0.2");
-	pk_ip(p, "::");
-	pk_ip(p, "::");
-	set_end(p, s);
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "0.0.0.0");
+	pk_addr(p, "0.0.0.0");
+	pk_addr(p, "2001:db8::1");
+	pk_addr(p, "2001:db8::2");
+	pk_addr(p, "10.0.0.1");
+	pk_addr(p, "10.0.0.2");
+	pk_addr(p, "::");
+	pk_addr(p, "::");
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 2);
 	assert_string_equal(tu_addr(&tu_flow(t, 0)->src), "2001:db8::1");
@@ -391,22 +312,22 @@ test_ipfix_options_sampling(void **state)
 	ix_hdr(p, 5);
 	ix_opt(p, 257, 1, sel_opt, N(sel_opt));
 	ix_tmpl(p, 256, data_f, N(data_f));
-	s = set_begin(p, 257);
+	s = pk_set_begin(p, 257);
 	pk_u64(p, 9);			/* selector 9: 1 of every 100 */
 	pk_u32(p, 1);
 	pk_u32(p, 99);
 	pk_u64(p, 10);			/* selector 10: 2 of every 10 */
 	pk_u32(p, 2);
 	pk_u32(p, 8);
-	set_end(p, s);
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");
 	pk_u64(p, 9);
-	pk_ip(p, "10.0.0.2");
+	pk_addr(p, "10.0.0.2");
 	pk_u64(p, 10);
-	pk_ip(p, "10.0.0.3");
+	pk_addr(p, "10.0.0.3");
 	pk_u64(p, 11);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_added, 2);
 	assert_int_equal(t->ctx.st.options_records, 2);
@@ -447,10 +368,10 @@ test_ipfix_options_sampler_id(void **state)
 	(void)state;
 	ix_hdr(p, 5);
 	ix_opt(p, 257, 1, smp_opt, N(smp_opt));
-	s = set_begin(p, 257);
+	s = pk_set_begin(p, 257);
 	pk_u16(p, 3);
 	pk_u32(p, 2000);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->recs[0].sampling, 2000);
 	assert_int_equal(t->recs[0].sampler_id, 3);
@@ -459,16 +380,16 @@ test_ipfix_options_sampler_id(void **state)
 	ix_hdr(p, 5);
 	ix_tmpl(p, 256, data_f, N(data_f));
 	ix_tmpl(p, 258, own_f, N(own_f));
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");
 	pk_u16(p, 3);
-	set_end(p, s);
-	s = set_begin(p, 258);
-	pk_ip(p, "10.0.0.2");
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 258);
+	pk_addr(p, "10.0.0.2");
 	pk_u32(p, 64);
-	pk_ip(p, "10.0.0.3");
+	pk_addr(p, "10.0.0.3");
 	pk_u32(p, 0);			/* 0: not a rate; the domain's */
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(tu_flow(t, 0)->sampling, 2000);
 	assert_int_equal(tu_flow(t, 1)->sampling, 64);
@@ -506,14 +427,14 @@ test_ipfix_varlen(void **state)
 	memset(big, 'x', sizeof(big));
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");		/* 1-byte lengths */
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");		/* 1-byte lengths */
 	pk_u8(p, 4);
 	pk_raw(p, "eth0", 4);
 	pk_u16(p, 1001);
 	pk_u8(p, 0);			/* empty */
 	pk_u16(p, 80);
-	pk_ip(p, "10.0.0.2");		/* 3-byte form, short value */
+	pk_addr(p, "10.0.0.2");		/* 3-byte form, short value */
 	pk_u8(p, 255);
 	pk_u16(p, 3);
 	pk_raw(p, "ge1", 3);
@@ -521,7 +442,7 @@ test_ipfix_varlen(void **state)
 	pk_u8(p, 255);			/* 3-byte form, length 0 */
 	pk_u16(p, 0);
 	pk_u16(p, 81);
-	pk_ip(p, "10.0.0.3");		/* 3-byte form, 300 bytes */
+	pk_addr(p, "10.0.0.3");		/* 3-byte form, 300 bytes */
 	pk_u8(p, 255);
 	pk_u16(p, 300);
 	pk_raw(p, big, 300);
@@ -529,7 +450,7 @@ test_ipfix_varlen(void **state)
 	pk_u8(p, 254);			/* largest 1-byte length */
 	pk_raw(p, big, 254);
 	pk_u16(p, 82);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_string_equal(tu_addr(&tu_flow(t, 0)->src), "10.0.0.1");
@@ -569,7 +490,7 @@ test_ipfix_varlen_hostile(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u16(p, 1);
 	pk_u8(p, 1);
 	pk_u8(p, 'a');
@@ -577,7 +498,7 @@ test_ipfix_varlen_hostile(void **state)
 	pk_u16(p, 3);			/* second record: 200 > what is left */
 	pk_u8(p, 200);
 	pk_raw(p, "abcdef", 6);
-	set_end(p, s);
+	pk_set_end(p, s);
 	small_set(p, 257, "10.0.0.9", 1);	/* no template: counted */
 	assert_int_equal(feed(t, p), DEC_PARTIAL);
 	assert_int_equal(t->n, 1);
@@ -588,23 +509,23 @@ test_ipfix_varlen_hostile(void **state)
 
 	/* 255 + 0xFFFF. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u16(p, 3);
 	pk_u8(p, 255);
 	pk_u16(p, 0xffff);
 	pk_raw(p, "abcdefgh", 8);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.err_record, 2);
 
 	/* 3-byte form whose length is just past the set. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u16(p, 3);
 	pk_u8(p, 255);
 	pk_u16(p, 4);
 	pk_raw(p, "abc", 3);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.err_record, 3);
 
@@ -614,17 +535,17 @@ test_ipfix_varlen_hostile(void **state)
 	 */
 	ix_hdr(p, 1);
 	ix_tmpl(p, 258, last_f, N(last_f));
-	s = set_begin(p, 258);
+	s = pk_set_begin(p, 258);
 	pk_u16(p, 1);
 	pk_u16(p, 2);
 	pk_u8(p, 255);
-	set_end(p, s);
-	s = set_begin(p, 258);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 258);
 	pk_u16(p, 1);
 	pk_u16(p, 2);
 	pk_u8(p, 255);
 	pk_u8(p, 0);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.err_record, 5);
 	assert_int_equal(t->n, 1);
@@ -665,23 +586,23 @@ test_ipfix_enterprise(void **state)
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));
 	ix_tmpl(p, 257, ftot, N(ftot));
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");
 	pk_u32(p, 0xdeadbeef);
 	pk_u64(p, 1000);
 	pk_u32(p, 10);
 	pk_u64(p, 50000);
 	pk_u32(p, 40);
-	pk_ip(p, "10.9.9.9");
+	pk_addr(p, "10.9.9.9");
 	pk_u8(p, 3);
 	pk_raw(p, "vm1", 3);
 	pk_u16(p, 8080);
-	set_end(p, s);
-	s = set_begin(p, 257);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 257);
 	pk_u64(p, 7777);
 	pk_u64(p, 77);
-	pk_ip(p, "10.0.0.2");
-	set_end(p, s);
+	pk_addr(p, "10.0.0.2");
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_added, 2);
 	r = tu_flow(t, 0);
@@ -714,30 +635,30 @@ test_ipfix_pen_truncated(void **state)
 	(void)state;
 	/* 2 of the PEN's 4 bytes. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 2);
+	s = pk_set_begin(p, 2);
 	pk_u16(p, 256);
 	pk_u16(p, 1);
 	pk_u16(p, 0x8000 | 100);
 	pk_u16(p, 4);
 	pk_u16(p, 0);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_rejected, 1);
 	/* None of it: the set ends after the field specifier. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 2);
+	s = pk_set_begin(p, 2);
 	pk_u16(p, 256);
 	pk_u16(p, 2);
 	pk_u16(p, 8);
 	pk_u16(p, 4);
 	pk_u16(p, 0x8000 | 100);
 	pk_u16(p, 4);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_rejected, 2);
 	/* The same in an options template. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 3);
+	s = pk_set_begin(p, 3);
 	pk_u16(p, 257);
 	pk_u16(p, 1);
 	pk_u16(p, 1);
@@ -745,7 +666,7 @@ test_ipfix_pen_truncated(void **state)
 	pk_u16(p, 4);
 	pk_u16(p, 0);
 	pk_u8(p, 9);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_rejected, 3);
 	assert_int_equal(t->ctx.st.tmpl_added, 0);
@@ -804,14 +725,14 @@ test_ipfix_withdrawal(void **state)
 
 	/* Withdrawal sets holding less than a record (0 and 2 bytes). */
 	ix_hdr(p, 1);
-	s = set_begin(p, 2);
-	set_end(p, s);
-	s = set_begin(p, 2);
+	s = pk_set_begin(p, 2);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 2);
 	pk_u16(p, 257);
-	set_end(p, s);
-	s = set_begin(p, 3);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 3);
 	pk_u16(p, 400);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(tmpl_count(t->ctx.tc), 4);
 	assert_int_equal(t->ctx.st.err_set, 0);
@@ -921,40 +842,40 @@ test_ipfix_times(void **state)
 	ix_tmpl(p, 261, f_obs, N(f_obs));
 	ix_tmpl(p, 262, f_obs_s, N(f_obs_s));
 	ix_tmpl(p, 263, f_both, N(f_both));
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u32(p, 1699999000);
 	pk_u32(p, 1699999999);
-	set_end(p, s);
-	s = set_begin(p, 257);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 257);
 	pk_u64(p, 1699999000123ULL);
 	pk_u64(p, 1699999999999ULL);
-	set_end(p, s);
-	s = set_begin(p, 258);		/* NTP: seconds since 1900 . fraction */
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 258);		/* NTP: seconds since 1900 . fraction */
 	pk_u32(p, NTP_SECS(1699999000));
 	pk_u32(p, 0x80000000);		/* .5 */
 	pk_u32(p, NTP_SECS(1699999999));
 	pk_u32(p, 0x00000000);
-	set_end(p, s);
-	s = set_begin(p, 259);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 259);
 	pk_u32(p, NTP_SECS(1699999000));
 	pk_u32(p, 0x40000000);		/* .25 */
 	pk_u32(p, NTP_SECS(1699999999));
 	pk_u32(p, 0xffffffff);		/* .999... */
-	set_end(p, s);
-	s = set_begin(p, 260);		/* us before export */
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 260);		/* us before export */
 	pk_u32(p, 2500000);
 	pk_u32(p, 1000);
-	set_end(p, s);
-	s = set_begin(p, 261);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 261);
 	pk_u64(p, 1699999998765ULL);
-	set_end(p, s);
-	s = set_begin(p, 262);
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 262);
 	pk_u32(p, 1699999997);
-	set_end(p, s);
-	s = set_begin(p, 263);		/* ms wins over s */
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 263);		/* ms wins over s */
 	pk_u32(p, 1600000000);
 	pk_u64(p, 1699999000777ULL);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 8);
 	assert_true(tu_flow(t, 0)->first == 1699999000000ULL);
@@ -997,12 +918,12 @@ test_ipfix_times_unplaceable(void **state)
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f_us, N(f_us));
 	ix_tmpl(p, 257, f_d, N(f_d));
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u64(p, 0);
-	pk_ip(p, "10.0.0.1");
+	pk_addr(p, "10.0.0.1");
 	pk_u64(p, 12345);
-	pk_ip(p, "10.0.0.2");
-	set_end(p, s);
+	pk_addr(p, "10.0.0.2");
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(tu_flow(t, 0)->have, FL_SRC | FL_DOMAIN);
 	assert_int_equal(tu_flow(t, 1)->have, FL_SRC | FL_DOMAIN);
@@ -1011,12 +932,12 @@ test_ipfix_times_unplaceable(void **state)
 	ix_hdr(p, 1);
 	p->b[4] = p->b[5] = p->b[6] = 0;
 	p->b[7] = 1;
-	s = set_begin(p, 257);
+	s = pk_set_begin(p, 257);
 	pk_u32(p, 2000000);
-	pk_ip(p, "10.0.0.3");
+	pk_addr(p, "10.0.0.3");
 	pk_u32(p, 500000);
-	pk_ip(p, "10.0.0.4");
-	set_end(p, s);
+	pk_addr(p, "10.0.0.4");
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(tu_flow(t, 2)->have, FL_SRC | FL_DOMAIN);
 	assert_int_equal(tu_flow(t, 3)->have, FL_SRC | FL_FIRST | FL_DOMAIN);
@@ -1049,25 +970,25 @@ test_ipfix_sysuptime(void **state)
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, up_f, N(up_f));
 	ix_opt(p, 257, 1, opt_f, N(opt_f));
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");
 	pk_u32(p, 5000);
 	pk_u32(p, 15000);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(tu_flow(t, 0)->have, FL_SRC | FL_DOMAIN);
 
 	/* Options data announce it; it applies to this and later messages. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 257);
+	s = pk_set_begin(p, 257);
 	pk_u32(p, 1);
 	pk_u64(p, 1699990000000ULL);
-	set_end(p, s);
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.2");
+	pk_set_end(p, s);
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.2");
 	pk_u32(p, 5000);
 	pk_u32(p, 15000);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_int_equal(t->recs[1].kind, FLOW_KIND_OPTIONS);
@@ -1082,11 +1003,11 @@ test_ipfix_sysuptime(void **state)
 	/* The record's own systemInitTimeMilliseconds wins. */
 	ix_hdr(p, 1);
 	ix_tmpl(p, 258, own_f, N(own_f));
-	s = set_begin(p, 258);
+	s = pk_set_begin(p, 258);
 	pk_u32(p, 1000);
 	pk_u32(p, 2000);
 	pk_u64(p, 1600000000000ULL);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_true(tu_flow(t, 2)->first == 1600000001000ULL);
 	assert_true(tu_flow(t, 2)->last == 1600000002000ULL);
@@ -1097,11 +1018,11 @@ test_ipfix_sysuptime(void **state)
 	/* Another domain does not share the boot time. */
 	ix_hdr(p, 2);
 	ix_tmpl(p, 256, up_f, N(up_f));
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.4");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.4");
 	pk_u32(p, 5000);
 	pk_u32(p, 15000);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(tu_flow(t, 3)->have, FL_SRC | FL_DOMAIN);
 	tu_free(t);
@@ -1125,9 +1046,9 @@ test_ipfix_nsel(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));
-	s = set_begin(p, 256);
-	pk_ip(p, "203.0.113.10");
-	pk_ip(p, "198.51.100.20");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "203.0.113.10");
+	pk_addr(p, "198.51.100.20");
 	pk_u64(p, 1500);
 	pk_u64(p, 98000);
 	pk_u64(p, 12);
@@ -1135,7 +1056,7 @@ test_ipfix_nsel(void **state)
 	pk_u8(p, 1);			/* flow created */
 	pk_u8(p, 8);			/* echo request */
 	pk_u8(p, 0);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	r = tu_flow(t, 0);
 	assert_non_null(r);
@@ -1226,12 +1147,12 @@ test_ipfix_set_errors(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	for (i = 0; i < N(bad_ids); i++) {
-		s = set_begin(p, bad_ids[i]);
+		s = pk_set_begin(p, bad_ids[i]);
 		pk_u16(p, 256);		/* would be a template */
 		pk_u16(p, 1);
 		pk_u16(p, 8);
 		pk_u16(p, 4);
-		set_end(p, s);
+		pk_set_end(p, s);
 	}
 	ix_tmpl(p, 256, small_f, N(small_f));
 	small_set(p, 256, "10.0.0.1", 1);
@@ -1318,31 +1239,31 @@ test_ipfix_options_bad(void **state)
 	assert_int_equal(t->ctx.st.tmpl_rejected, 2);
 	/* Header cut after id and count (4 of 6 bytes). */
 	ix_hdr(p, 1);
-	s = set_begin(p, 3);
+	s = pk_set_begin(p, 3);
 	pk_u16(p, 257);
 	pk_u16(p, 2);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_rejected, 3);
 	/* Field count far beyond the set. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 3);
+	s = pk_set_begin(p, 3);
 	pk_u16(p, 257);
 	pk_u16(p, 0xffff);
 	pk_u16(p, 1);
 	pk_u32(p, 0x00080004);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_rejected, 4);
 	/* Scope count 0xFFFF with 2 fields. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 3);
+	s = pk_set_begin(p, 3);
 	pk_u16(p, 257);
 	pk_u16(p, 2);
 	pk_u16(p, 0xffff);
 	pk_u32(p, 0x00080004);
 	pk_u32(p, 0x000c0004);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_rejected, 5);
 	assert_int_equal(t->ctx.st.tmpl_added, 0);
@@ -1375,13 +1296,13 @@ test_ipfix_structured(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");
 	pk_u8(p, 0);			/* empty basicList */
 	pk_u8(p, 0);			/* empty subTemplateList */
 	pk_u8(p, 0);
 	pk_u16(p, 53);
-	pk_ip(p, "10.0.0.2");
+	pk_addr(p, "10.0.0.2");
 	pk_u8(p, 9);			/* basicList: semantic, ie 0xffff... */
 	pk_u8(p, 3);
 	pk_u16(p, 0xffff);		/* field id with enterprise bit */
@@ -1399,7 +1320,7 @@ test_ipfix_structured(void **state)
 	pk_u16(p, 0);
 	pk_u8(p, 0);
 	pk_u16(p, 443);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 2);
 	assert_string_equal(tu_addr(&tu_flow(t, 0)->src), "10.0.0.1");
@@ -1521,7 +1442,7 @@ test_ipfix_varlen_padding(void **state)
 	(void)state;
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, f, N(f));	/* minimum record 4 bytes */
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u8(p, 6);
 	pk_u8(p, 5);
 	pk_raw(p, "Gi0/1", 5);
@@ -1529,7 +1450,7 @@ test_ipfix_varlen_padding(void **state)
 	pk_u8(p, 0);			/* 3 bytes of padding */
 	pk_u8(p, 0);
 	pk_u8(p, 0);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 1);
 	assert_int_equal(tu_flow(t, 0)->proto, 6);
@@ -1539,9 +1460,9 @@ test_ipfix_varlen_padding(void **state)
 
 	/* 4 zero bytes: a (zero) record, not padding. */
 	ix_hdr(p, 1);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u32(p, 0);
-	set_end(p, s);
+	pk_set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 2);
 	assert_int_equal(tu_flow(t, 1)->proto, 0);

@@ -1,8 +1,9 @@
 /*
  * test_nf5.c - NetFlow v5 (collector/nf5.c).
  *
- * Datagrams are built with the small writer below and fed from exact-size
- * heap copies (tu_feed), so any read past a datagram is an ASan error.
+ * Datagrams are built with the shared writer (pkw.h) and fed from
+ * exact-size heap copies (tu_feed), so any read past a datagram is an ASan
+ * error.
  * Times: the context's receive time is 1.7e12 ms; headers say unix_secs
  * 1700000000 unless a test is about time.
  */
@@ -15,46 +16,12 @@
 #include <cmocka.h>
 
 #include "decode.h"
+#include "pkw.h"
 #include "tmpl.h"
 #include "testutil.h"
 
 #define SECS	1700000000u
 #define EXPORT_MS	(SECS * 1000ULL)
-
-struct pk {
-	uint8_t	b[65536];
-	size_t	n;
-};
-
-static void
-pk_u8(struct pk *p, uint32_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	pk_u8(p, v >> 8);
-	pk_u8(p, v);
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
-static struct pk *
-pk_new(void)
-{
-	struct pk *p = calloc(1, sizeof(*p));
-
-	assert_non_null(p);
-	return p;
-}
 
 struct hdr {
 	uint16_t	count;

@@ -1,9 +1,9 @@
 /*
  * test_nf9.c - NetFlow v9 (collector/nf9.c, tmplrec.c, the cache in tmpl.c).
  *
- * Messages are built with the small writer below (set_begin/set_end patch
- * the FlowSet length) and fed from exact-size heap copies (tu_feed), so a
- * read past the datagram is an ASan error.  Headers say sysUptime 100000
+ * Messages are built with the shared writer (pkw.h; pk_set_begin() and
+ * set_end() below patch the FlowSet length) and fed from exact-size heap
+ * copies (tu_feed), so a read past the datagram is an ASan error.  Headers say sysUptime 100000
  * and unix_secs 1700000000 unless a test is about time.
  */
 #include <stdarg.h>
@@ -16,72 +16,13 @@
 #include <cmocka.h>
 
 #include "decode.h"
+#include "pkw.h"
 #include "tmpl.h"
 #include "testutil.h"
 
 #define SECS		1700000000u
 #define EXPORT_MS	(SECS * 1000ULL)
 #define UPTIME		100000u
-
-struct pk {
-	uint8_t	b[65536];
-	size_t	n;
-};
-
-static struct pk *
-pk_new(void)
-{
-	struct pk *p = calloc(1, sizeof(*p));
-
-	assert_non_null(p);
-	return p;
-}
-
-static void
-pk_u8(struct pk *p, uint32_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	pk_u8(p, v >> 8);
-	pk_u8(p, v);
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
-static void
-pk_u64(struct pk *p, uint64_t v)
-{
-	pk_u32(p, (uint32_t)(v >> 32));
-	pk_u32(p, (uint32_t)v);
-}
-
-static void
-pk_raw(struct pk *p, const void *v, size_t n)
-{
-	const uint8_t *q = v;
-
-	while (n--)
-		pk_u8(p, *q++);
-}
-
-static void
-pk_ip(struct pk *p, const char *s)
-{
-	struct flow_addr a;
-
-	assert_int_equal(flow_addr_parse(&a, s), 0);
-	pk_raw(p, a.a, a.af == 4 ? 4 : 16);
-}
 
 static void
 v9_hdr_full(struct pk *p, uint16_t count, uint32_t uptime, uint32_t secs,
@@ -102,28 +43,12 @@ v9_hdr(struct pk *p, uint32_t srcid)
 	v9_hdr_full(p, 1, UPTIME, SECS, srcid);
 }
 
-/* Start a FlowSet; returns where its header is. */
-static size_t
-set_begin(struct pk *p, uint16_t id)
-{
-	size_t at = p->n;
-
-	pk_u16(p, id);
-	pk_u16(p, 0);
-	return at;
-}
-
 /* Close a FlowSet with pad zero bytes of padding. */
 static void
 set_end_pad(struct pk *p, size_t at, size_t pad)
 {
-	size_t len;
-
-	while (pad--)
-		pk_u8(p, 0);
-	len = p->n - at;
-	p->b[at + 2] = (uint8_t)(len >> 8);
-	p->b[at + 3] = (uint8_t)len;
+	pk_fill(p, pad, 0);
+	pk_set_end(p, at);
 }
 
 /* Close a FlowSet, padding it to 4 bytes. */
@@ -149,7 +74,7 @@ tmpl_rec(struct pk *p, uint16_t id, const uint16_t *tl, size_t n)
 static void
 tmpl_set(struct pk *p, uint16_t id, const uint16_t *tl, size_t n)
 {
-	size_t s = set_begin(p, 0);
+	size_t s = pk_set_begin(p, 0);
 
 	tmpl_rec(p, id, tl, n);
 	set_end(p, s);
@@ -160,7 +85,7 @@ static void
 opt_set(struct pk *p, uint16_t id, const uint16_t *scope, size_t nscope,
     const uint16_t *opt, size_t nopt)
 {
-	size_t s = set_begin(p, 1), i;
+	size_t s = pk_set_begin(p, 1), i;
 
 	pk_u16(p, id);
 	pk_u16(p, (uint32_t)(nscope * 4));
@@ -194,7 +119,7 @@ static void
 std_rec(struct pk *p, uint32_t i)
 {
 	pk_u32(p, 0xcb007100 + i);	/* 203.0.113.i */
-	pk_ip(p, "198.51.100.1");
+	pk_addr(p, "198.51.100.1");
 	pk_u16(p, 40000 + i);
 	pk_u16(p, 443);
 	pk_u8(p, 6);
@@ -214,7 +139,7 @@ std_rec(struct pk *p, uint32_t i)
 static void
 std_set(struct pk *p, uint16_t id, uint32_t first, uint32_t n)
 {
-	size_t s = set_begin(p, id);
+	size_t s = pk_set_begin(p, id);
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
@@ -376,7 +301,7 @@ test_nf9_pending_bound(void **state)
 	/* 1000 sets for templates that never come: all counted. */
 	v9_hdr(p, 7);
 	for (i = 0; i < 1000; i++) {
-		size_t s = set_begin(p, (uint16_t)(1000 + i));
+		size_t s = pk_set_begin(p, (uint16_t)(1000 + i));
 
 		pk_u32(p, i);
 		set_end(p, s);
@@ -396,7 +321,7 @@ static const uint16_t samp_opt[] = { 48, 1, 49, 1, 50, 4 };
 static void
 sampler_rec(struct pk *p, uint16_t id, uint8_t sampler, uint32_t interval)
 {
-	size_t s = set_begin(p, id);
+	size_t s = pk_set_begin(p, id);
 
 	pk_u32(p, 0);			/* scope: system */
 	pk_u8(p, sampler);
@@ -414,7 +339,7 @@ static const uint16_t sid_tl[] = {
 static void
 sid_set(struct pk *p, uint32_t i, uint8_t sampler)
 {
-	size_t s = set_begin(p, 258);
+	size_t s = pk_set_begin(p, 258);
 
 	std_rec(p, i);
 	pk_u8(p, sampler);
@@ -528,15 +453,15 @@ test_nf9_options_default_interval(void **state)
 	tmpl_set(p, 256, std_tl, STD_N);
 	tmpl_set(p, 258, sid_tl, sizeof(sid_tl) / sizeof(sid_tl[0]) / 2);
 	tmpl_set(p, 260, own_tl, 3);
-	s = set_begin(p, 259);
+	s = pk_set_begin(p, 259);
 	pk_u32(p, 0);
 	pk_u32(p, 100);
 	pk_u8(p, 2);
 	set_end(p, s);
 	std_set(p, 256, 1, 1);
 	sid_set(p, 2, 9);		/* unknown sampler: the default */
-	s = set_begin(p, 260);
-	pk_ip(p, "10.1.1.1");
+	s = pk_set_begin(p, 260);
+	pk_addr(p, "10.1.1.1");
 	pk_u32(p, 77);
 	pk_u16(p, 10);			/* its own 1 in 10 */
 	set_end(p, s);
@@ -587,10 +512,10 @@ test_nf9_field_lengths(void **state)
 	(void)state;
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, tl, sizeof(tl) / sizeof(tl[0]) / 2);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	for (i = 0; i < 50; i++)
 		pk_u8(p, 0xaa);
-	pk_ip(p, "198.51.100.9");
+	pk_addr(p, "198.51.100.9");
 	pk_u8(p, 0);
 	pk_u16(p, 0x0050);		/* 80 */
 	pk_u8(p, 53);
@@ -640,7 +565,7 @@ test_nf9_padding(void **state)
 	(void)state;
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, std_tl, STD_N);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 1);
 	set_end_pad(p, s, 1);		/* 4 + 39 + 1 */
 	assert_int_equal(feed(t, p), DEC_OK);
@@ -649,7 +574,7 @@ test_nf9_padding(void **state)
 
 	/* Non-zero padding: tolerated and counted (v9 only recommends 0). */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 2);
 	pk_u8(p, 0xde);
 	set_end_pad(p, s, 0);
@@ -660,7 +585,7 @@ test_nf9_padding(void **state)
 
 	/* 38 bytes of padding, one short of a record. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 3);
 	set_end_pad(p, s, STD_LEN - 1);
 	assert_int_equal(feed(t, p), DEC_OK);
@@ -669,7 +594,7 @@ test_nf9_padding(void **state)
 
 	/* A set exactly one record long: no padding. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 4);
 	set_end_pad(p, s, 0);
 	assert_int_equal(feed(t, p), DEC_OK);
@@ -688,7 +613,7 @@ test_nf9_padding(void **state)
 
 	/* 1..3 trailing bytes, too short for a set header. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 6);
 	set_end_pad(p, s, 1);
 	pk_u8(p, 0);
@@ -696,7 +621,7 @@ test_nf9_padding(void **state)
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.set_padding, 6);	/* zero tail: quiet */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 7);
 	set_end_pad(p, s, 1);
 	pk_u8(p, 0x55);
@@ -731,9 +656,9 @@ test_nf9_template_refresh_replace(void **state)
 
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, tl2, 3);
-	s = set_begin(p, 256);
-	pk_ip(p, "198.51.100.2");	/* now dst first */
-	pk_ip(p, "203.0.113.2");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "198.51.100.2");	/* now dst first */
+	pk_addr(p, "203.0.113.2");
 	pk_u64(p, 123456789012ULL);
 	set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
@@ -807,8 +732,8 @@ test_nf9_replace_mid_datagram(void **state)
 	tmpl_set(p, 256, std_tl, STD_N);
 	std_set(p, 256, 1, 1);
 	tmpl_set(p, 256, tl2, 1);
-	s = set_begin(p, 256);
-	pk_ip(p, "10.9.9.9");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.9.9.9");
 	set_end(p, s);
 	tmpl_set(p, 256, std_tl, STD_N);
 	std_set(p, 256, 2, 1);
@@ -822,8 +747,8 @@ test_nf9_replace_mid_datagram(void **state)
 
 	/* Pending data, then two definitions: the last one is used. */
 	v9_hdr(p, 8);
-	s = set_begin(p, 256);
-	pk_ip(p, "10.8.8.8");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.8.8.8");
 	set_end(p, s);
 	tmpl_set(p, 256, std_tl, STD_N);
 	tmpl_set(p, 256, tl2, 1);
@@ -1026,7 +951,7 @@ test_nf9_set_len_bad(void **state)
 	}
 	/* One byte more than the datagram holds. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 1);
 	set_end_pad(p, s, 0);
 	p->b[s + 3]++;
@@ -1040,7 +965,7 @@ test_nf9_set_len_bad(void **state)
 
 	/* Odd length 43 (no padding), then another set right after it. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	std_rec(p, 1);
 	set_end_pad(p, s, 0);
 	std_set(p, 256, 2, 1);
@@ -1066,7 +991,7 @@ test_nf9_reserved_sets(void **state)
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, std_tl, STD_N);
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
-		s = set_begin(p, ids[i]);
+		s = pk_set_begin(p, ids[i]);
 		tmpl_rec(p, 300, std_tl, STD_N);	/* not a template here */
 		set_end(p, s);
 	}
@@ -1094,7 +1019,7 @@ test_nf9_tmpl_empty(void **state)
 
 	(void)state;
 	v9_hdr(p, 7);
-	s = set_begin(p, 0);
+	s = pk_set_begin(p, 0);
 	pk_u16(p, 256);
 	pk_u16(p, 0);			/* field count 0 */
 	tmpl_rec(p, 257, std_tl, STD_N);	/* not trusted after it */
@@ -1104,11 +1029,11 @@ test_nf9_tmpl_empty(void **state)
 	assert_int_equal(t->ctx.st.tmpl_added, 0);
 
 	v9_hdr(p, 7);
-	s = set_begin(p, 0);
+	s = pk_set_begin(p, 0);
 	tmpl_rec(p, 256, zeros, 3);
 	tmpl_rec(p, 257, std_tl, STD_N);	/* a good one after it */
 	set_end(p, s);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u32(p, 0);
 	pk_u32(p, 0);
 	set_end(p, s);
@@ -1136,7 +1061,7 @@ test_nf9_tmpl_field_count(void **state)
 
 	(void)state;
 	v9_hdr(p, 7);
-	s = set_begin(p, 0);
+	s = pk_set_begin(p, 0);
 	pk_u16(p, 256);
 	pk_u16(p, 0xffff);
 	pk_u32(p, 0x00080004);
@@ -1147,7 +1072,7 @@ test_nf9_tmpl_field_count(void **state)
 
 	/* 129 fields, all present. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 0);
+	s = pk_set_begin(p, 0);
 	pk_u16(p, 256);
 	pk_u16(p, 129);
 	for (i = 0; i < 129; i++)
@@ -1158,7 +1083,7 @@ test_nf9_tmpl_field_count(void **state)
 
 	/* Cut mid-field: 3 fields declared, 2.5 present. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 0);
+	s = pk_set_begin(p, 0);
 	pk_u16(p, 256);
 	pk_u16(p, 3);
 	pk_u32(p, 0x00080004);
@@ -1171,14 +1096,14 @@ test_nf9_tmpl_field_count(void **state)
 
 	/* 128 one-byte fields: the limit, accepted and usable. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 0);
+	s = pk_set_begin(p, 0);
 	pk_u16(p, 256);
 	pk_u16(p, 128);
 	pk_u32(p, 0x00040001);		/* PROTOCOL */
 	for (i = 1; i < 128; i++)
 		pk_u32(p, 0x00500001);
 	set_end(p, s);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u8(p, 17);
 	for (i = 1; i < 128; i++)
 		pk_u8(p, (uint32_t)i);
@@ -1242,7 +1167,7 @@ test_nf9_options_bad(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v9_hdr(p, 7);
-		s = set_begin(p, 1);
+		s = pk_set_begin(p, 1);
 		pk_u16(p, bad[i].id);
 		pk_u16(p, bad[i].slen);
 		pk_u16(p, bad[i].olen);
@@ -1254,7 +1179,7 @@ test_nf9_options_bad(void **state)
 	}
 	/* A set with less than one record (6 bytes): nothing stored. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 1);
+	s = pk_set_begin(p, 1);
 	pk_u16(p, 257);
 	pk_u16(p, 4);
 	pk_u16(p, 4);
@@ -1262,7 +1187,7 @@ test_nf9_options_bad(void **state)
 	assert_int_equal(feed(t, p), DEC_OK);
 	/* Options set header alone (length 4). */
 	v9_hdr(p, 7);
-	s = set_begin(p, 1);
+	s = pk_set_begin(p, 1);
 	set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_added, 0);
@@ -1289,7 +1214,7 @@ test_nf9_string_no_nul(void **state)
 	(void)state;
 	v9_hdr(p, 7);
 	opt_set(p, 300, scope, 1, opt, 2);
-	s = set_begin(p, 300);
+	s = pk_set_begin(p, 300);
 	pk_u32(p, 5);
 	for (i = 0; i < 48; i++)
 		pk_u8(p, 'A');
@@ -1324,11 +1249,11 @@ test_nf9_record_budget(void **state)
 	t = tu_new_lim(&lim);
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, tiny, 1);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	for (i = 0; i < 1000; i++)
 		pk_u8(p, 17);
 	set_end(p, s);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u32(p, 0x06060606);
 	set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_PARTIAL);
@@ -1337,7 +1262,7 @@ test_nf9_record_budget(void **state)
 	assert_int_equal(tu_flow(t, 99)->proto, 17);
 	/* The budget is per datagram: the next one starts afresh. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u32(p, 0x06060606);
 	set_end(p, s);
 	assert_int_equal(feed(t, p), DEC_OK);
@@ -1345,7 +1270,7 @@ test_nf9_record_budget(void **state)
 	assert_int_equal(t->ctx.st.err_record_budget, 1);
 	/* Exactly the budget: no error. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	for (i = 0; i < 100; i++)
 		pk_u8(p, 1);
 	set_end(p, s);
@@ -1358,7 +1283,7 @@ test_nf9_record_budget(void **state)
 	t = tu_new();
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, tiny, 1);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	for (i = 0; i < 60000; i++)
 		pk_u8(p, 6);
 	set_end(p, s);
@@ -1385,11 +1310,11 @@ test_nf9_times(void **state)
 	(void)state;
 	v9_hdr_full(p, 1, 1000, SECS, 7);
 	tmpl_set(p, 256, tl, 3);
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.1");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.1");
 	pk_u32(p, 0xfffffc18);		/* 1000 ms before the wrap */
 	pk_u32(p, 500);
-	pk_ip(p, "10.0.0.2");
+	pk_addr(p, "10.0.0.2");
 	pk_u32(p, 1000);
 	pk_u32(p, 1000);
 	set_end(p, s);
@@ -1400,8 +1325,8 @@ test_nf9_times(void **state)
 	assert_true(tu_flow(t, 1)->last == EXPORT_MS);
 
 	v9_hdr_full(p, 1, 100000, 10, 7);	/* export at 10 s after 1970 */
-	s = set_begin(p, 256);
-	pk_ip(p, "10.0.0.3");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "10.0.0.3");
 	pk_u32(p, 50000);		/* 50 s before: before 1970 */
 	pk_u32(p, 95000);		/* 5 s before */
 	set_end(p, s);
@@ -1426,9 +1351,9 @@ test_nf9_ipv6(void **state)
 	(void)state;
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, tl, 9);
-	s = set_begin(p, 256);
-	pk_ip(p, "2001:db8::1");
-	pk_ip(p, "2001:db8:100::25");
+	s = pk_set_begin(p, 256);
+	pk_addr(p, "2001:db8::1");
+	pk_addr(p, "2001:db8:100::25");
 	pk_u16(p, 53124);
 	pk_u16(p, 25);
 	pk_u8(p, 6);
@@ -1470,16 +1395,16 @@ test_nf9_varlen(void **state)
 	(void)state;
 	v9_hdr(p, 7);
 	tmpl_set(p, 256, tl, 4);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u8(p, 3);
 	pk_raw(p, "ge0", 3);
-	pk_ip(p, "10.0.0.1");
+	pk_addr(p, "10.0.0.1");
 	pk_u8(p, 0);			/* empty */
 	pk_u8(p, 6);
 	pk_u8(p, 255);			/* 3-byte length form */
 	pk_u16(p, 2);
 	pk_raw(p, "xy", 2);
-	pk_ip(p, "10.0.0.2");
+	pk_addr(p, "10.0.0.2");
 	pk_u8(p, 1);
 	pk_u8(p, 'z');
 	pk_u8(p, 17);
@@ -1494,7 +1419,7 @@ test_nf9_varlen(void **state)
 
 	/* A length running past the set: counted, not read. */
 	v9_hdr(p, 7);
-	s = set_begin(p, 256);
+	s = pk_set_begin(p, 256);
 	pk_u8(p, 200);
 	pk_raw(p, "abcdefgh", 8);
 	set_end(p, s);
@@ -1524,11 +1449,11 @@ test_nf9_nsel(void **state)
 	(void)state;
 	v9_hdr(p, 7);
 	tmpl_set(p, 263, tl, 13);
-	s = set_begin(p, 263);
+	s = pk_set_begin(p, 263);
 	pk_u32(p, 123456);		/* conn id */
-	pk_ip(p, "203.0.113.10");
+	pk_addr(p, "203.0.113.10");
 	pk_u16(p, 51000);
-	pk_ip(p, "198.51.100.20");
+	pk_addr(p, "198.51.100.20");
 	pk_u16(p, 443);
 	pk_u8(p, 6);
 	pk_u8(p, 2);			/* flow deleted */

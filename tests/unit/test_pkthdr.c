@@ -1,9 +1,9 @@
 /*
  * test_pkthdr.c - sampled packet headers (collector/pkthdr.c).
  *
- * Packets are built with the small writer below and parsed from exact-size
- * heap copies, so any read past the capture is an ASan error.  Besides the
- * link and IP layers one by one, every packet of the sweep set is parsed at
+ * Packets are built with the shared writer (pkw.h) and parsed from
+ * exact-size heap copies, so any read past the capture is an ASan error.
+ * Besides the link and IP layers one by one, every packet of the sweep set is parsed at
  * every cut length from 0 to its full size: a cut packet may lose fields,
  * but never reads past the cut and never reports a field the whole packet
  * does not have, or with another value (HOSTILE RH-1..RH-8).
@@ -14,225 +14,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "pkthdr.h"
-#include "flow.h"
+#include "pkw.h"
+#include "testutil.h"
 
 /* sFlow header_protocol values not exported by pkthdr.h. */
 #define LT_PPP		7
 #define LT_80211	15
-
-/* ---- packet writer ---------------------------------------------------- */
-
-struct pk {
-	uint8_t	b[2048];
-	size_t	n;
-};
-
-static void
-pk_u8(struct pk *p, uint32_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	pk_u8(p, v >> 8);
-	pk_u8(p, v);
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
-static void
-pk_fill(struct pk *p, size_t n, uint8_t v)
-{
-	while (n--)
-		pk_u8(p, v);
-}
-
-static void
-pk_put16(struct pk *p, size_t at, uint32_t v)
-{
-	p->b[at] = (uint8_t)(v >> 8);
-	p->b[at + 1] = (uint8_t)v;
-}
-
-static void
-pk_addr(struct pk *p, const char *s)
-{
-	uint8_t a[16];
-	size_t i;
-
-	if (strchr(s, ':') != NULL) {
-		assert_int_equal(inet_pton(AF_INET6, s, a), 1);
-		for (i = 0; i < 16; i++)
-			pk_u8(p, a[i]);
-	} else {
-		assert_int_equal(inet_pton(AF_INET, s, a), 1);
-		for (i = 0; i < 4; i++)
-			pk_u8(p, a[i]);
-	}
-}
-
-/* Ethernet II header with the given ethertype (or 802.3 length). */
-static void
-eth(struct pk *p, uint16_t type)
-{
-	static const uint8_t mac[12] = {
-		0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02,
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(mac); i++)
-		pk_u8(p, mac[i]);
-	pk_u16(p, type);
-}
-
-/* A VLAN tag: TCI then the next ethertype. */
-static void
-tag(struct pk *p, uint16_t tci, uint16_t next)
-{
-	pk_u16(p, tci);
-	pk_u16(p, next);
-}
-
-static void
-mpls_label(struct pk *p, uint32_t label, int bos)
-{
-	pk_u32(p, label << 12 | (bos ? 0x100 : 0) | 64);
-}
-
-/*
- * IPv4 header; total length is patched by ip4_end().  optwords 32-bit
- * words of options (NOPs) follow the fixed header.
- */
-static size_t
-ip4(struct pk *p, uint8_t proto, const char *src, const char *dst,
-    uint8_t tos, uint16_t frag, int optwords)
-{
-	size_t at = p->n;
-
-	pk_u8(p, 0x40 | (5 + optwords));
-	pk_u8(p, tos);
-	pk_u16(p, 0);			/* total length, patched */
-	pk_u16(p, 0x1234);		/* id */
-	pk_u16(p, frag);
-	pk_u8(p, 64);			/* ttl */
-	pk_u8(p, proto);
-	pk_u16(p, 0);			/* checksum: not checked */
-	pk_addr(p, src);
-	pk_addr(p, dst);
-	pk_fill(p, (size_t)optwords * 4, 0x01);
-	return at;
-}
-
-static void
-ip4_end(struct pk *p, size_t at)
-{
-	pk_put16(p, at + 2, (uint32_t)(p->n - at));
-}
-
-/* IPv6 header; payload length is patched by ip6_end(). */
-static size_t
-ip6(struct pk *p, uint8_t nh, const char *src, const char *dst, uint8_t tc)
-{
-	size_t at = p->n;
-
-	pk_u32(p, 0x60000000u | (uint32_t)tc << 20 | 0x12345);
-	pk_u16(p, 0);			/* payload length, patched */
-	pk_u8(p, nh);
-	pk_u8(p, 64);
-	pk_addr(p, src);
-	pk_addr(p, dst);
-	return at;
-}
-
-static void
-ip6_end(struct pk *p, size_t at)
-{
-	pk_put16(p, at + 4, (uint32_t)(p->n - at - 40));
-}
-
-/* A generic IPv6 extension header of (len8 + 1) * 8 bytes. */
-static void
-ext6(struct pk *p, uint8_t nh, uint8_t len8)
-{
-	pk_u8(p, nh);
-	pk_u8(p, len8);
-	pk_fill(p, (size_t)(len8 + 1) * 8 - 2, 0);
-}
-
-/* IPv6 fragment header: offset in 8-byte units, M flag. */
-static void
-frag6(struct pk *p, uint8_t nh, uint16_t offset, int more)
-{
-	pk_u8(p, nh);
-	pk_u8(p, 0);
-	pk_u16(p, (uint32_t)offset << 3 | (more ? 1 : 0));
-	pk_u32(p, 0xabcdef01);
-}
-
-/* Authentication header: payload length in 4-byte units minus 2. */
-static void
-ah6(struct pk *p, uint8_t nh, uint8_t plen)
-{
-	pk_u8(p, nh);
-	pk_u8(p, plen);
-	pk_fill(p, (size_t)(plen + 2) * 4 - 2, 0xa5);
-}
-
-static void
-tcp(struct pk *p, uint16_t sport, uint16_t dport, uint8_t flags, int doff)
-{
-	pk_u16(p, sport);
-	pk_u16(p, dport);
-	pk_u32(p, 1000);		/* seq */
-	pk_u32(p, 0);			/* ack */
-	pk_u8(p, (uint32_t)doff << 4);
-	pk_u8(p, flags);
-	pk_u16(p, 65535);		/* window */
-	pk_u16(p, 0);			/* checksum */
-	pk_u16(p, 0);			/* urgent */
-	if (doff > 5)
-		pk_fill(p, (size_t)(doff - 5) * 4, 0x01);
-}
-
-/* UDP header; ulen 0 means "patch to the end" via udp_end(). */
-static size_t
-udp(struct pk *p, uint16_t sport, uint16_t dport, uint16_t ulen)
-{
-	size_t at = p->n;
-
-	pk_u16(p, sport);
-	pk_u16(p, dport);
-	pk_u16(p, ulen);
-	pk_u16(p, 0);
-	return at;
-}
-
-static void
-udp_end(struct pk *p, size_t at)
-{
-	pk_put16(p, at + 4, (uint32_t)(p->n - at));
-}
-
-static void
-icmp(struct pk *p, uint8_t type, uint8_t code)
-{
-	pk_u8(p, type);
-	pk_u8(p, code);
-	pk_u16(p, 0);
-	pk_u32(p, 0x00010002);
-}
 
 /* ---- parsing -------------------------------------------------------- */
 
@@ -261,16 +51,6 @@ parse(struct flow_rec *r, uint32_t lt, const struct pk *p, struct pkt_meta *m)
 	return parse_n(r, lt, p, p->n, m);
 }
 
-static const char *
-addr(const struct flow_addr *a)
-{
-	static char buf[4][64];
-	static int slot;
-
-	slot = (slot + 1) % 4;
-	return flow_addr_str(a, buf[slot], sizeof(buf[slot]));
-}
-
 static void
 assert_meta(const struct pkt_meta *m, unsigned l3, unsigned l4,
     unsigned payload, unsigned ipver, unsigned fragment)
@@ -295,15 +75,15 @@ test_ethernet_ipv4_tcp(void **state)
 	size_t ip;
 
 	(void)state;
-	eth(&p, 0x0800);
-	ip = ip4(&p, 6, "203.0.113.5", "198.51.100.7", 0x28, 0x4000, 0);
-	tcp(&p, 40000, 443, 0x02, 5);
+	pk_eth(&p, 0x0800);
+	ip = pk_ip4(&p, 6, "203.0.113.5", "198.51.100.7", 0x28, 0x4000, 0);
+	pk_tcp(&p, 40000, 443, 0x02, 5);
 	pk_fill(&p, 10, 0x55);
-	ip4_end(&p, ip);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_TCPFLAGS);
-	assert_string_equal(addr(&r.src), "203.0.113.5");
-	assert_string_equal(addr(&r.dst), "198.51.100.7");
+	assert_string_equal(tu_addr(&r.src), "203.0.113.5");
+	assert_string_equal(tu_addr(&r.dst), "198.51.100.7");
 	assert_int_equal(r.src.af, 4);
 	assert_int_equal(r.proto, 6);
 	assert_int_equal(r.tos, 0x28);
@@ -326,7 +106,7 @@ test_ethernet_llc_snap(void **state)
 	size_t ip;
 
 	(void)state;
-	eth(&p, 46);
+	pk_eth(&p, 46);
 	pk_u8(&p, 0xaa);
 	pk_u8(&p, 0xaa);
 	pk_u8(&p, 0x03);
@@ -334,13 +114,13 @@ test_ethernet_llc_snap(void **state)
 	pk_u8(&p, 0);
 	pk_u8(&p, 0);
 	pk_u16(&p, 0x0800);
-	ip = ip4(&p, 1, "192.0.2.10", "192.0.2.20", 0, 0, 0);
-	icmp(&p, 8, 0);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 1, "192.0.2.10", "192.0.2.20", 0, 0, 0);
+	pk_icmp(&p, 8, 0);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS | FL_ICMP);
-	assert_string_equal(addr(&r.src), "192.0.2.10");
-	assert_string_equal(addr(&r.dst), "192.0.2.20");
+	assert_string_equal(tu_addr(&r.src), "192.0.2.10");
+	assert_string_equal(tu_addr(&r.dst), "192.0.2.20");
 	assert_int_equal(r.proto, 1);
 	assert_int_equal(r.icmp, 0x0800);
 	assert_meta(&m, 22, 42, 0, 4, 0);
@@ -356,7 +136,7 @@ test_ethernet_llc_not_snap(void **state)
 	size_t cut;
 
 	(void)state;
-	eth(&p, 39);
+	pk_eth(&p, 39);
 	pk_u8(&p, 0x42);		/* STP: DSAP/SSAP 0x42 */
 	pk_u8(&p, 0x42);
 	pk_u8(&p, 0x03);
@@ -367,7 +147,7 @@ test_ethernet_llc_not_snap(void **state)
 
 	/* A SNAP header cut anywhere: never decoded, never over-read. */
 	p.n = 0;
-	eth(&p, 46);
+	pk_eth(&p, 46);
 	pk_u8(&p, 0xaa);
 	pk_u8(&p, 0xaa);
 	pk_u8(&p, 0x03);
@@ -392,7 +172,7 @@ test_ethernet_short(void **state)
 	size_t cut;
 
 	(void)state;
-	eth(&p, 0x0800);
+	pk_eth(&p, 0x0800);
 	for (cut = 0; cut <= 14; cut++) {
 		assert_int_equal(parse_n(&r, PKT_ETHERNET, &p, cut, &m), -1);
 		assert_int_equal(r.have, 0);
@@ -413,13 +193,13 @@ test_vlan_8021q(void **state)
 	size_t ip, u;
 
 	(void)state;
-	eth(&p, 0x8100);
-	tag(&p, 0xa064, 0x0800);	/* PCP 5, VID 100 */
-	ip = ip4(&p, 17, "10.0.0.1", "10.0.0.2", 0, 0, 0);
-	u = udp(&p, 53, 33000, 0);
+	pk_eth(&p, 0x8100);
+	pk_vlan(&p, 0xa064, 0x0800);	/* PCP 5, VID 100 */
+	ip = pk_ip4(&p, 17, "10.0.0.1", "10.0.0.2", 0, 0, 0);
+	u = pk_udp(&p, 53, 33000, 0);
 	pk_fill(&p, 12, 0);
-	udp_end(&p, u);
-	ip4_end(&p, ip);
+	pk_udp_end(&p, u);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_VLAN);
 	assert_int_equal(r.vlan, 100);
@@ -442,19 +222,19 @@ test_vlan_qinq(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(tpids) / sizeof(tpids[0]); i++) {
 		p.n = 0;
-		eth(&p, tpids[i]);
-		tag(&p, 0x0fff & (uint16_t)(200 + i), 0x8100);
-		tag(&p, 300, 0x86dd);
-		ip = ip6(&p, 6, "2001:db8::1", "2001:db8::2", 0xb8);
-		tcp(&p, 22, 50000, 0x18, 5);
-		ip6_end(&p, ip);
+		pk_eth(&p, tpids[i]);
+		pk_vlan(&p, 0x0fff & (uint16_t)(200 + i), 0x8100);
+		pk_vlan(&p, 300, 0x86dd);
+		ip = pk_ip6(&p, 6, "2001:db8::1", "2001:db8::2", 0xb8);
+		pk_tcp(&p, 22, 50000, 0x18, 5);
+		pk_ip6_end(&p, ip);
 		assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 		assert_int_equal(r.have, L34 | FL_TCPFLAGS | FL_VLAN);
 		assert_int_equal(r.vlan, 200 + i);
 		assert_int_equal(r.tos, 0xb8);
 		assert_int_equal(r.tcp_flags, 0x18);
-		assert_string_equal(addr(&r.src), "2001:db8::1");
-		assert_string_equal(addr(&r.dst), "2001:db8::2");
+		assert_string_equal(tu_addr(&r.src), "2001:db8::1");
+		assert_string_equal(tu_addr(&r.dst), "2001:db8::2");
 		assert_meta(&m, 22, 62, 82, 6, 0);
 	}
 }
@@ -464,23 +244,22 @@ static void
 test_vlan_depth_cap(void **state)
 {
 	static const uint16_t tpids[] = { 0x8100, 0x88a8, 0x9100 };
-	struct pk *p = calloc(1, sizeof(*p));
+	struct pk *p = pk_new();
 	struct flow_rec r;
 	struct pkt_meta m;
 	int ntags, i;
 	size_t ip;
 
 	(void)state;
-	assert_non_null(p);
 	for (ntags = 1; ntags <= 100; ntags++) {
 		p->n = 0;
-		eth(p, tpids[0]);
+		pk_eth(p, tpids[0]);
 		for (i = 0; i < ntags; i++)
-			tag(p, (uint16_t)(10 + i),
+			pk_vlan(p, (uint16_t)(10 + i),
 			    i + 1 < ntags ? tpids[(i + 1) % 3] : 0x0800);
-		ip = ip4(p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-		tcp(p, 1, 2, 0x10, 5);
-		ip4_end(p, ip);
+		ip = pk_ip4(p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+		pk_tcp(p, 1, 2, 0x10, 5);
+		pk_ip4_end(p, ip);
 		if (ntags <= PKT_MAX_VLAN) {
 			assert_int_equal(parse(&r, PKT_ETHERNET, p, &m), 0);
 			assert_int_equal(r.have, L34 | FL_TCPFLAGS | FL_VLAN);
@@ -496,9 +275,9 @@ test_vlan_depth_cap(void **state)
 	}
 	/* Tags up to the end of the capture, no payload at all. */
 	p->n = 0;
-	eth(p, 0x8100);
+	pk_eth(p, 0x8100);
 	for (i = 0; i < 5; i++)
-		tag(p, 7, 0x8100);
+		pk_vlan(p, 7, 0x8100);
 	assert_int_equal(parse(&r, PKT_ETHERNET, p, &m), -1);
 	assert_int_equal(r.have, FL_VLAN);
 	assert_int_equal(r.vlan, 7);
@@ -515,14 +294,14 @@ test_mpls(void **state)
 	size_t ip, u;
 
 	(void)state;
-	eth(&p, 0x8847);
-	mpls_label(&p, 1000, 0);
-	mpls_label(&p, 2000, 0);
-	mpls_label(&p, 0xfffff, 1);
-	ip = ip4(&p, 17, "198.51.100.1", "198.51.100.2", 0, 0, 0);
-	u = udp(&p, 4789, 4789, 0);
-	udp_end(&p, u);
-	ip4_end(&p, ip);
+	pk_eth(&p, 0x8847);
+	pk_mpls(&p, 1000, 0);
+	pk_mpls(&p, 2000, 0);
+	pk_mpls(&p, 0xfffff, 1);
+	ip = pk_ip4(&p, 17, "198.51.100.1", "198.51.100.2", 0, 0, 0);
+	u = pk_udp(&p, 4789, 4789, 0);
+	pk_udp_end(&p, u);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_MPLS);
 	assert_int_equal(r.mpls, 1000);
@@ -531,11 +310,11 @@ test_mpls(void **state)
 
 	/* Multicast MPLS ethertype, IPv6 under a single label. */
 	p.n = 0;
-	eth(&p, 0x8848);
-	mpls_label(&p, 16, 1);
-	ip = ip6(&p, 58, "2001:db8::a", "ff02::1", 0);
-	icmp(&p, 135, 0);
-	ip6_end(&p, ip);
+	pk_eth(&p, 0x8848);
+	pk_mpls(&p, 16, 1);
+	ip = pk_ip6(&p, 58, "2001:db8::a", "ff02::1", 0);
+	pk_icmp(&p, 135, 0);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS |
 	    FL_ICMP | FL_MPLS);
@@ -546,11 +325,11 @@ test_mpls(void **state)
 
 	/* sFlow header_protocol 13: the capture starts at the label stack. */
 	p.n = 0;
-	mpls_label(&p, 77, 0);
-	mpls_label(&p, 78, 1);
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	tcp(&p, 179, 40000, 0x18, 5);
-	ip4_end(&p, ip);
+	pk_mpls(&p, 77, 0);
+	pk_mpls(&p, 78, 1);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_tcp(&p, 179, 40000, 0x18, 5);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_MPLS, &p, &m), 0);
 	assert_int_equal(r.mpls, 77);
 	assert_int_equal(r.dport, 40000);
@@ -558,7 +337,7 @@ test_mpls(void **state)
 
 	/* Bottom of stack over something that is not IP. */
 	p.n = 0;
-	mpls_label(&p, 5, 1);
+	pk_mpls(&p, 5, 1);
 	pk_fill(&p, 40, 0x00);
 	assert_int_equal(parse(&r, PKT_MPLS, &p, &m), -1);
 	assert_int_equal(r.have, FL_MPLS);
@@ -577,9 +356,9 @@ test_mpls_no_bottom(void **state)
 
 	(void)state;
 	/* Labels to the end of the capture. */
-	eth(&p, 0x8847);
+	pk_eth(&p, 0x8847);
 	for (i = 0; i < 10; i++)
-		mpls_label(&p, 300 + (uint32_t)i, 0);
+		pk_mpls(&p, 300 + (uint32_t)i, 0);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), -1);
 	assert_int_equal(r.have, FL_MPLS);
 	assert_int_equal(r.mpls, 300);
@@ -589,10 +368,10 @@ test_mpls_no_bottom(void **state)
 	for (n = PKT_MAX_MPLS; n <= PKT_MAX_MPLS + 1; n++) {
 		p.n = 0;
 		for (i = 0; i < n; i++)
-			mpls_label(&p, 500 + (uint32_t)i, i == n - 1);
-		ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-		tcp(&p, 1, 2, 0x02, 5);
-		ip4_end(&p, ip);
+			pk_mpls(&p, 500 + (uint32_t)i, i == n - 1);
+		ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+		pk_tcp(&p, 1, 2, 0x02, 5);
+		pk_ip4_end(&p, ip);
 		if (n <= PKT_MAX_MPLS) {
 			assert_int_equal(parse(&r, PKT_MPLS, &p, &m), 0);
 			assert_int_equal(r.have, L34 | FL_TCPFLAGS | FL_MPLS);
@@ -616,41 +395,41 @@ test_pppoe(void **state)
 	size_t ip;
 
 	(void)state;
-	eth(&p, 0x8864);
+	pk_eth(&p, 0x8864);
 	pk_u8(&p, 0x11);		/* ver 1, type 1 */
 	pk_u8(&p, 0x00);		/* session data */
 	pk_u16(&p, 0x0042);		/* session id */
 	pk_u16(&p, 0);			/* length: not checked */
 	pk_u16(&p, 0x0021);		/* PPP: IPv4 */
-	ip = ip4(&p, 6, "100.64.0.9", "192.0.2.80", 0, 0, 0);
-	tcp(&p, 51000, 80, 0x11, 5);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 6, "100.64.0.9", "192.0.2.80", 0, 0, 0);
+	pk_tcp(&p, 51000, 80, 0x11, 5);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_TCPFLAGS);
-	assert_string_equal(addr(&r.src), "100.64.0.9");
+	assert_string_equal(tu_addr(&r.src), "100.64.0.9");
 	assert_int_equal(r.dport, 80);
 	assert_int_equal(r.tcp_flags, 0x11);
 	assert_meta(&m, 22, 42, 62, 4, 0);
 
 	p.n = 0;
-	eth(&p, 0x8864);
+	pk_eth(&p, 0x8864);
 	pk_u8(&p, 0x11);
 	pk_u8(&p, 0x00);
 	pk_u16(&p, 0x0042);
 	pk_u16(&p, 0);
 	pk_u16(&p, 0x0057);		/* PPP: IPv6 */
-	ip = ip6(&p, 17, "2001:db8:1::1", "2001:db8:2::2", 0);
-	udp(&p, 123, 123, 8);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 17, "2001:db8:1::1", "2001:db8:2::2", 0);
+	pk_udp(&p, 123, 123, 8);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34);
-	assert_string_equal(addr(&r.dst), "2001:db8:2::2");
+	assert_string_equal(tu_addr(&r.dst), "2001:db8:2::2");
 	assert_int_equal(r.sport, 123);
 	assert_meta(&m, 22, 62, 70, 6, 0);
 
 	/* A PPP protocol we do not walk (LCP). */
 	p.n = 0;
-	eth(&p, 0x8864);
+	pk_eth(&p, 0x8864);
 	pk_fill(&p, 6, 0);
 	pk_u16(&p, 0xc021);
 	pk_fill(&p, 40, 0x45);
@@ -671,18 +450,18 @@ test_ppp_link(void **state)
 	pk_u8(&p, 0xff);
 	pk_u8(&p, 0x03);
 	pk_u16(&p, 0x0021);
-	ip = ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	udp(&p, 1, 2, 8);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_udp(&p, 1, 2, 8);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, LT_PPP, &p, &m), 0);
 	assert_int_equal(r.have, L34);
 	assert_meta(&m, 4, 24, 32, 4, 0);
 
 	p.n = 0;
 	pk_u16(&p, 0x0021);		/* address and control compressed */
-	ip = ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	udp(&p, 1, 2, 8);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_udp(&p, 1, 2, 8);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, LT_PPP, &p, &m), 0);
 	assert_meta(&m, 2, 22, 30, 4, 0);
 }
@@ -697,9 +476,9 @@ test_unknown_linktype(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	tcp(&p, 1, 2, 0x02, 5);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_tcp(&p, 1, 2, 0x02, 5);
+	pk_ip4_end(&p, ip);
 	/* 802.11, token ring (3), FDDI (4), and a nonsense value. */
 	assert_int_equal(parse(&r, LT_80211, &p, &m), -1);
 	assert_int_equal(r.have, 0);
@@ -710,7 +489,7 @@ test_unknown_linktype(void **state)
 	assert_int_equal(r.have, 0);
 	/* An ethertype we do not know (ARP). */
 	p.n = 0;
-	eth(&p, 0x0806);
+	pk_eth(&p, 0x0806);
 	pk_fill(&p, 28, 0x45);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), -1);
 	assert_int_equal(r.have, 0);
@@ -728,9 +507,9 @@ test_ipv4_options(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0x10, 0, 10);	/* IHL 15 */
-	tcp(&p, 1234, 25, 0x02, 8);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0x10, 0, 10);	/* IHL 15 */
+	pk_tcp(&p, 1234, 25, 0x02, 8);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_TCPFLAGS);
 	assert_int_equal(r.sport, 1234);
@@ -750,10 +529,10 @@ test_ipv4_fragments(void **state)
 
 	(void)state;
 	/* First fragment: MF set, offset 0. */
-	ip = ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0x2000, 0);
-	u = udp(&p, 2055, 9995, 3000);
+	ip = pk_ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0x2000, 0);
+	u = pk_udp(&p, 2055, 9995, 3000);
 	pk_fill(&p, 100, 0);
-	ip4_end(&p, ip);
+	pk_ip4_end(&p, ip);
 	(void)u;
 	assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
 	assert_int_equal(r.have, L34);
@@ -763,9 +542,9 @@ test_ipv4_fragments(void **state)
 
 	/* Later fragments, with and without MF: what follows is not UDP. */
 	p.n = 0;
-	ip = ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0x2000 | 185, 0);
-	udp(&p, 7777, 8888, 16);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0x2000 | 185, 0);
+	pk_udp(&p, 7777, 8888, 16);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS);
 	assert_int_equal(r.proto, 17);
@@ -794,10 +573,10 @@ test_ipv4_bad_header(void **state)
 	int ihl;
 
 	(void)state;
-	eth(&p, 0x0800);
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	tcp(&p, 1, 2, 0x02, 5);
-	ip4_end(&p, ip);
+	pk_eth(&p, 0x0800);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_tcp(&p, 1, 2, 0x02, 5);
+	pk_ip4_end(&p, ip);
 	for (ihl = 0; ihl < 5; ihl++) {
 		p.b[ip] = (uint8_t)(0x40 | ihl);
 		assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), -1);
@@ -824,9 +603,9 @@ test_ipv4_bad_header(void **state)
 	assert_int_equal(r.have, L34 | FL_TCPFLAGS);
 	/* sFlow header_protocol 11 with version 5 in the first nibble. */
 	p.n = 0;
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	tcp(&p, 1, 2, 0x02, 5);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_tcp(&p, 1, 2, 0x02, 5);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
 	p.b[0] = 0x55;
 	assert_int_equal(parse(&r, PKT_IPV4, &p, &m), -1);
@@ -847,9 +626,9 @@ test_ipv4_total_bounds_transport(void **state)
 	size_t ip;
 
 	(void)state;
-	eth(&p, 0x0800);
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	tcp(&p, 5555, 6666, 0x02, 5);
+	pk_eth(&p, 0x0800);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_tcp(&p, 5555, 6666, 0x02, 5);
 	pk_put16(&p, ip + 2, 24);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34);		/* ports, no flags */
@@ -878,9 +657,9 @@ test_tcp_flags_and_offsets(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(flags); i++) {
 		p.n = 0;
-		ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-		tcp(&p, 80, 1024, flags[i], 5);
-		ip4_end(&p, ip);
+		ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+		pk_tcp(&p, 80, 1024, flags[i], 5);
+		pk_ip4_end(&p, ip);
 		assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
 		assert_int_equal(r.tcp_flags, flags[i]);
 		assert_int_equal(r.have, L34 | FL_TCPFLAGS);
@@ -898,9 +677,9 @@ test_tcp_bad_offset(void **state)
 	int doff;
 
 	(void)state;
-	ip = ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	tcp(&p, 80, 1024, 0x12, 5);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 6, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_tcp(&p, 80, 1024, 0x12, 5);
+	pk_ip4_end(&p, ip);
 	for (doff = 0; doff < 16; doff++) {
 		p.b[ip + 20 + 12] = (uint8_t)(doff << 4);
 		assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
@@ -931,11 +710,11 @@ test_udp_length(void **state)
 	int ulen;
 
 	(void)state;
-	ip = ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	u = udp(&p, 6343, 6343, 0);
+	ip = pk_ip4(&p, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	u = pk_udp(&p, 6343, 6343, 0);
 	pk_fill(&p, 20, 0);
-	udp_end(&p, u);
-	ip4_end(&p, ip);
+	pk_udp_end(&p, u);
+	pk_ip4_end(&p, ip);
 	for (ulen = 0; ulen < 10; ulen++) {
 		pk_put16(&p, u + 4, (uint32_t)ulen);
 		assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
@@ -972,9 +751,9 @@ test_icmp(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip4(&p, 1, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	icmp(&p, 3, 13);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 1, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_icmp(&p, 3, 13);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV4, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS | FL_ICMP);
 	assert_int_equal(r.icmp, 3 << 8 | 13);
@@ -987,9 +766,9 @@ test_icmp(void **state)
 	assert_int_equal(r.icmp, 3 << 8 | 13);
 
 	p.n = 0;
-	ip = ip6(&p, 58, "fe80::1", "fe80::2", 0);
-	icmp(&p, 128, 0);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 58, "fe80::1", "fe80::2", 0);
+	pk_icmp(&p, 128, 0);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS | FL_ICMP);
 	assert_int_equal(r.icmp, 128 << 8);
@@ -1012,55 +791,55 @@ test_tunnels_not_followed(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(protos); i++) {
 		p.n = 0;
-		eth(&p, 0x0800);
-		ip = ip4(&p, protos[i], "198.51.100.1", "198.51.100.2", 0, 0, 0);
+		pk_eth(&p, 0x0800);
+		ip = pk_ip4(&p, protos[i], "198.51.100.1", "198.51.100.2", 0, 0, 0);
 		if (protos[i] == 47)
 			pk_u32(&p, 0x00000800);	/* GRE: IPv4 */
 		if (protos[i] == 41) {
-			in = ip6(&p, 6, "2001:db8::1", "2001:db8::2", 0);
-			tcp(&p, 1, 2, 0x02, 5);
-			ip6_end(&p, in);
+			in = pk_ip6(&p, 6, "2001:db8::1", "2001:db8::2", 0);
+			pk_tcp(&p, 1, 2, 0x02, 5);
+			pk_ip6_end(&p, in);
 		} else {
-			in = ip4(&p, 6, "10.1.1.1", "10.2.2.2", 0, 0, 0);
-			tcp(&p, 1, 2, 0x02, 5);
-			ip4_end(&p, in);
+			in = pk_ip4(&p, 6, "10.1.1.1", "10.2.2.2", 0, 0, 0);
+			pk_tcp(&p, 1, 2, 0x02, 5);
+			pk_ip4_end(&p, in);
 		}
-		ip4_end(&p, ip);
+		pk_ip4_end(&p, ip);
 		assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 		assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS);
-		assert_string_equal(addr(&r.src), "198.51.100.1");
-		assert_string_equal(addr(&r.dst), "198.51.100.2");
+		assert_string_equal(tu_addr(&r.src), "198.51.100.1");
+		assert_string_equal(tu_addr(&r.dst), "198.51.100.2");
 		assert_int_equal(r.proto, protos[i]);
 		assert_meta(&m, 14, 34, 0, 4, 0);
 	}
 	/* VXLAN: the outer UDP ports, not the inner flow. */
 	p.n = 0;
-	eth(&p, 0x0800);
-	ip = ip4(&p, 17, "198.51.100.1", "198.51.100.2", 0, 0, 0);
-	u = udp(&p, 49152, 4789, 0);
+	pk_eth(&p, 0x0800);
+	ip = pk_ip4(&p, 17, "198.51.100.1", "198.51.100.2", 0, 0, 0);
+	u = pk_udp(&p, 49152, 4789, 0);
 	pk_u32(&p, 0x08000000);
 	pk_u32(&p, 0x00001000);
-	eth(&p, 0x0800);
-	in = ip4(&p, 6, "10.1.1.1", "10.2.2.2", 0, 0, 0);
-	tcp(&p, 1, 2, 0x02, 5);
-	ip4_end(&p, in);
-	udp_end(&p, u);
-	ip4_end(&p, ip);
+	pk_eth(&p, 0x0800);
+	in = pk_ip4(&p, 6, "10.1.1.1", "10.2.2.2", 0, 0, 0);
+	pk_tcp(&p, 1, 2, 0x02, 5);
+	pk_ip4_end(&p, in);
+	pk_udp_end(&p, u);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34);
-	assert_string_equal(addr(&r.src), "198.51.100.1");
+	assert_string_equal(tu_addr(&r.src), "198.51.100.1");
 	assert_int_equal(r.sport, 49152);
 	assert_int_equal(r.dport, 4789);
 	/* IPv4 in IPv6. */
 	p.n = 0;
-	ip = ip6(&p, 4, "2001:db8::1", "2001:db8::2", 0);
-	in = ip4(&p, 17, "10.1.1.1", "10.2.2.2", 0, 0, 0);
-	udp(&p, 1, 2, 8);
-	ip4_end(&p, in);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 4, "2001:db8::1", "2001:db8::2", 0);
+	in = pk_ip4(&p, 17, "10.1.1.1", "10.2.2.2", 0, 0, 0);
+	pk_udp(&p, 1, 2, 8);
+	pk_ip4_end(&p, in);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS);
-	assert_string_equal(addr(&r.src), "2001:db8::1");
+	assert_string_equal(tu_addr(&r.src), "2001:db8::1");
 	assert_int_equal(r.proto, 4);
 	assert_meta(&m, 0, 40, 0, 6, 0);
 }
@@ -1075,12 +854,12 @@ test_ip_version_nibble(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip4(&p4, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	udp(&p4, 1, 2, 8);
-	ip4_end(&p4, ip);
-	ip = ip6(&p6, 17, "2001:db8::1", "2001:db8::2", 0);
-	udp(&p6, 1, 2, 8);
-	ip6_end(&p6, ip);
+	ip = pk_ip4(&p4, 17, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_udp(&p4, 1, 2, 8);
+	pk_ip4_end(&p4, ip);
+	ip = pk_ip6(&p6, 17, "2001:db8::1", "2001:db8::2", 0);
+	pk_udp(&p6, 1, 2, 8);
+	pk_ip6_end(&p6, ip);
 
 	assert_int_equal(parse(&r, PKT_IP, &p4, &m), 0);
 	assert_int_equal(r.src.af, 4);
@@ -1115,14 +894,14 @@ test_ipv6_ext_chain(void **state)
 	size_t ip;
 
 	(void)state;
-	eth(&p, 0x86dd);
-	ip = ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0x20);
-	ext6(&p, 43, 0);		/* hop-by-hop, 8 bytes */
-	ext6(&p, 44, 2);		/* routing, 24 bytes */
-	frag6(&p, 60, 0, 1);		/* first fragment, 8 bytes */
-	ext6(&p, 6, 1);			/* destination options, 16 bytes */
-	tcp(&p, 443, 50001, 0x12, 5);
-	ip6_end(&p, ip);
+	pk_eth(&p, 0x86dd);
+	ip = pk_ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0x20);
+	pk_ext6(&p, 43, 0);		/* hop-by-hop, 8 bytes */
+	pk_ext6(&p, 44, 2);		/* routing, 24 bytes */
+	pk_frag6(&p, 60, 0, 1);		/* first fragment, 8 bytes */
+	pk_ext6(&p, 6, 1);			/* destination options, 16 bytes */
+	pk_tcp(&p, 443, 50001, 0x12, 5);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_ETHERNET, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_TCPFLAGS);
 	assert_int_equal(r.proto, 6);
@@ -1143,11 +922,11 @@ test_ipv6_fragment_nonfirst(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0);
-	ext6(&p, 44, 0);
-	frag6(&p, 17, 185, 1);
-	udp(&p, 1111, 2222, 100);	/* really the middle of a datagram */
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0);
+	pk_ext6(&p, 44, 0);
+	pk_frag6(&p, 17, 185, 1);
+	pk_udp(&p, 1111, 2222, 100);	/* really the middle of a datagram */
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_PROTO | FL_TOS);
 	assert_int_equal(r.proto, 17);
@@ -1171,10 +950,10 @@ test_ipv6_ah(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip6(&p, 51, "2001:db8::1", "2001:db8::2", 0);
-	ah6(&p, 17, 4);			/* (4 + 2) * 4 = 24 bytes */
-	udp(&p, 500, 4500, 8);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 51, "2001:db8::1", "2001:db8::2", 0);
+	pk_ah6(&p, 17, 4);			/* (4 + 2) * 4 = 24 bytes */
+	pk_udp(&p, 500, 4500, 8);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, L34);
 	assert_int_equal(r.proto, 17);
@@ -1183,10 +962,10 @@ test_ipv6_ah(void **state)
 	assert_meta(&m, 0, 64, 72, 6, 0);
 	/* AH with an odd 4-byte multiple: (1 + 2) * 4 = 12 bytes. */
 	p.n = 0;
-	ip = ip6(&p, 51, "2001:db8::1", "2001:db8::2", 0);
-	ah6(&p, 6, 1);
-	tcp(&p, 22, 2222, 0x02, 5);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 51, "2001:db8::1", "2001:db8::2", 0);
+	pk_ah6(&p, 6, 1);
+	pk_tcp(&p, 22, 2222, 0x02, 5);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, L34 | FL_TCPFLAGS);
 	assert_int_equal(r.dport, 2222);
@@ -1209,11 +988,11 @@ test_ipv6_ext_caps(void **state)
 	(void)state;
 	for (n = PKT_MAX_EXTHDR - 1; n <= PKT_MAX_EXTHDR + 1; n++) {
 		p.n = 0;
-		ip = ip6(&p, 60, "2001:db8::1", "2001:db8::2", 0);
+		ip = pk_ip6(&p, 60, "2001:db8::1", "2001:db8::2", 0);
 		for (i = 0; i < n; i++)
-			ext6(&p, i + 1 < n ? 60 : 17, 0);
-		udp(&p, 1, 2, 8);
-		ip6_end(&p, ip);
+			pk_ext6(&p, i + 1 < n ? 60 : 17, 0);
+		pk_udp(&p, 1, 2, 8);
+		pk_ip6_end(&p, ip);
 		assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 		if (n <= PKT_MAX_EXTHDR) {
 			assert_int_equal(r.have, L34);
@@ -1225,28 +1004,28 @@ test_ipv6_ext_caps(void **state)
 	}
 	/* A hop-by-hop header claiming 2048 bytes. */
 	p.n = 0;
-	ip = ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0);
+	ip = pk_ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0);
 	pk_u8(&p, 17);
 	pk_u8(&p, 255);
 	pk_fill(&p, 30, 0);
-	ip6_end(&p, ip);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_TOS);
 	assert_meta(&m, 0, 0, 0, 6, 0);
 	/* An extension header cut below its fixed 8 bytes. */
 	p.n = 0;
-	ip = ip6(&p, 44, "2001:db8::1", "2001:db8::2", 0);
+	ip = pk_ip6(&p, 44, "2001:db8::1", "2001:db8::2", 0);
 	pk_u8(&p, 17);
 	pk_u8(&p, 0);
 	pk_u16(&p, 0);
-	ip6_end(&p, ip);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_TOS);
 	/* No next header (59): a protocol, nothing after it. */
 	p.n = 0;
-	ip = ip6(&p, 59, "2001:db8::1", "2001:db8::2", 0);
+	ip = pk_ip6(&p, 59, "2001:db8::1", "2001:db8::2", 0);
 	pk_fill(&p, 8, 0);
-	ip6_end(&p, ip);
+	pk_ip6_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV6, &p, &m), 0);
 	assert_int_equal(r.have, FL_SRC | FL_DST | FL_TOS | FL_PROTO);
 	assert_int_equal(r.proto, 59);
@@ -1262,9 +1041,9 @@ test_ipv6_payload_length(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0);
-	ext6(&p, 6, 0);
-	tcp(&p, 80, 8080, 0x10, 5);
+	ip = pk_ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0);
+	pk_ext6(&p, 6, 0);
+	pk_tcp(&p, 80, 8080, 0x10, 5);
 	pk_fill(&p, 16, 0);		/* trailer beyond the payload */
 	/* Payload: the hop-by-hop header and 6 bytes of TCP. */
 	pk_put16(&p, ip + 4, 14);
@@ -1304,9 +1083,9 @@ test_huge_capture(void **state)
 
 	(void)state;
 	assert_non_null(b);
-	ip = ip6(&p, 17, "2001:db8::1", "2001:db8::2", 0);
-	udp(&p, 9, 10, 0);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 17, "2001:db8::1", "2001:db8::2", 0);
+	pk_udp(&p, 9, 10, 0);
+	pk_ip6_end(&p, ip);
 	memcpy(b, p.b, p.n);
 	b[4] = 0;			/* payload length 0: jumbogram */
 	b[5] = 0;
@@ -1390,84 +1169,84 @@ test_truncation_sweep(void **state)
 	(void)state;
 	/* QinQ, IPv4 with options, TCP with options. */
 	p.n = 0;
-	eth(&p, 0x88a8);
-	tag(&p, 100, 0x8100);
-	tag(&p, 200, 0x0800);
-	ip = ip4(&p, 6, "203.0.113.5", "198.51.100.7", 0x28, 0, 2);
-	tcp(&p, 40000, 443, 0x02, 8);
+	pk_eth(&p, 0x88a8);
+	pk_vlan(&p, 100, 0x8100);
+	pk_vlan(&p, 200, 0x0800);
+	ip = pk_ip4(&p, 6, "203.0.113.5", "198.51.100.7", 0x28, 0, 2);
+	pk_tcp(&p, 40000, 443, 0x02, 8);
 	pk_fill(&p, 8, 0x33);
-	ip4_end(&p, ip);
+	pk_ip4_end(&p, ip);
 	sweep(PKT_ETHERNET, &p, L34 | FL_TCPFLAGS | FL_VLAN);
 
 	/* 802.1Q, IPv6, hop-by-hop, routing, first fragment, AH, dest, UDP. */
 	p.n = 0;
-	eth(&p, 0x8100);
-	tag(&p, 42, 0x86dd);
-	ip = ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0x20);
-	ext6(&p, 43, 0);
-	ext6(&p, 44, 1);
-	frag6(&p, 51, 0, 1);
-	ah6(&p, 60, 3);
-	ext6(&p, 17, 0);
-	u = udp(&p, 5353, 5353, 0);
+	pk_eth(&p, 0x8100);
+	pk_vlan(&p, 42, 0x86dd);
+	ip = pk_ip6(&p, 0, "2001:db8::1", "2001:db8::2", 0x20);
+	pk_ext6(&p, 43, 0);
+	pk_ext6(&p, 44, 1);
+	pk_frag6(&p, 51, 0, 1);
+	pk_ah6(&p, 60, 3);
+	pk_ext6(&p, 17, 0);
+	u = pk_udp(&p, 5353, 5353, 0);
 	pk_fill(&p, 9, 0);
-	udp_end(&p, u);
-	ip6_end(&p, ip);
+	pk_udp_end(&p, u);
+	pk_ip6_end(&p, ip);
 	sweep(PKT_ETHERNET, &p, L34 | FL_VLAN);
 
 	/* MPLS stack, IPv4, UDP. */
 	p.n = 0;
-	eth(&p, 0x8847);
-	mpls_label(&p, 100, 0);
-	mpls_label(&p, 200, 0);
-	mpls_label(&p, 300, 1);
-	ip = ip4(&p, 17, "10.0.0.1", "10.0.0.2", 0, 0, 0);
-	u = udp(&p, 1000, 2000, 0);
+	pk_eth(&p, 0x8847);
+	pk_mpls(&p, 100, 0);
+	pk_mpls(&p, 200, 0);
+	pk_mpls(&p, 300, 1);
+	ip = pk_ip4(&p, 17, "10.0.0.1", "10.0.0.2", 0, 0, 0);
+	u = pk_udp(&p, 1000, 2000, 0);
 	pk_fill(&p, 4, 0);
-	udp_end(&p, u);
-	ip4_end(&p, ip);
+	pk_udp_end(&p, u);
+	pk_ip4_end(&p, ip);
 	sweep(PKT_ETHERNET, &p, L34 | FL_MPLS);
 
 	/* PPPoE, IPv6, ICMPv6. */
 	p.n = 0;
-	eth(&p, 0x8864);
+	pk_eth(&p, 0x8864);
 	pk_u8(&p, 0x11);
 	pk_u8(&p, 0);
 	pk_u16(&p, 1);
 	pk_u16(&p, 0);
 	pk_u16(&p, 0x0057);
-	ip = ip6(&p, 58, "2001:db8::1", "2001:db8::2", 0);
-	icmp(&p, 1, 4);
-	ip6_end(&p, ip);
+	ip = pk_ip6(&p, 58, "2001:db8::1", "2001:db8::2", 0);
+	pk_icmp(&p, 1, 4);
+	pk_ip6_end(&p, ip);
 	sweep(PKT_ETHERNET, &p, FL_SRC | FL_DST | FL_PROTO | FL_TOS | FL_ICMP);
 
 	/* 802.3 LLC/SNAP, IPv4, ICMP. */
 	p.n = 0;
-	eth(&p, 40);
+	pk_eth(&p, 40);
 	pk_u8(&p, 0xaa);
 	pk_u8(&p, 0xaa);
 	pk_u8(&p, 0x03);
 	pk_fill(&p, 3, 0);
 	pk_u16(&p, 0x0800);
-	ip = ip4(&p, 1, "192.0.2.1", "192.0.2.2", 0, 0, 0);
-	icmp(&p, 0, 0);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 1, "192.0.2.1", "192.0.2.2", 0, 0, 0);
+	pk_icmp(&p, 0, 0);
+	pk_ip4_end(&p, ip);
 	sweep(PKT_ETHERNET, &p, FL_SRC | FL_DST | FL_PROTO | FL_TOS | FL_ICMP);
 
 	/* PKT_IP, IPv6 non-first fragment. */
 	p.n = 0;
-	ip = ip6(&p, 44, "2001:db8::1", "2001:db8::2", 0);
-	frag6(&p, 6, 100, 0);
+	ip = pk_ip6(&p, 44, "2001:db8::1", "2001:db8::2", 0);
+	pk_frag6(&p, 6, 100, 0);
 	pk_fill(&p, 20, 0);
-	ip6_end(&p, ip);
+	pk_ip6_end(&p, ip);
 	sweep(PKT_IP, &p, FL_SRC | FL_DST | FL_PROTO | FL_TOS);
 
 	/* PKT_MPLS, IPv6, TCP. */
 	p.n = 0;
-	mpls_label(&p, 9, 1);
-	ip = ip6(&p, 6, "2001:db8::1", "2001:db8::2", 0);
-	tcp(&p, 1, 2, 0x02, 6);
-	ip6_end(&p, ip);
+	pk_mpls(&p, 9, 1);
+	ip = pk_ip6(&p, 6, "2001:db8::1", "2001:db8::2", 0);
+	pk_tcp(&p, 1, 2, 0x02, 6);
+	pk_ip6_end(&p, ip);
 	sweep(PKT_MPLS, &p, L34 | FL_TCPFLAGS | FL_MPLS);
 }
 
@@ -1484,12 +1263,12 @@ test_odd_addresses_verbatim(void **state)
 	size_t ip;
 
 	(void)state;
-	ip = ip4(&p, 17, "0.0.0.0", "255.255.255.255", 0, 0, 0);
-	udp(&p, 68, 67, 8);
-	ip4_end(&p, ip);
+	ip = pk_ip4(&p, 17, "0.0.0.0", "255.255.255.255", 0, 0, 0);
+	pk_udp(&p, 68, 67, 8);
+	pk_ip4_end(&p, ip);
 	assert_int_equal(parse(&r, PKT_IPV4, &p, NULL), 0);
-	assert_string_equal(addr(&r.src), "0.0.0.0");
-	assert_string_equal(addr(&r.dst), "255.255.255.255");
+	assert_string_equal(tu_addr(&r.src), "0.0.0.0");
+	assert_string_equal(tu_addr(&r.dst), "255.255.255.255");
 	assert_int_equal(r.have, L34);
 }
 

@@ -1,9 +1,10 @@
 /*
  * test_sflow.c - sFlow version 5 (collector/sflow.c).
  *
- * Datagrams are built with the XDR writer below (lengths patched when a
- * sample or record is closed) and fed from exact-size heap copies
- * (tu_feed), so any read past a datagram is an ASan error.  Every test
+ * Datagrams are built with the shared writer (pkw.h) and the XDR helpers
+ * below (lengths patched when a sample or record is closed) and fed from
+ * exact-size heap copies (tu_feed), so any read past a datagram is an ASan
+ * error.  Every test
  * checks the whole counter table (st_check): the counters named are
  * exact, every other one must be zero.  The context's socket address is
  * 192.0.2.1 and its receive time 1.7e12 ms.
@@ -15,103 +16,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include "decode.h"
+#include "pkw.h"
 #include "testutil.h"
 
 #define NOW_MS	1700000000000ULL
 
-/* ---- XDR writer --------------------------------------------------------- */
-
-struct pk {
-	uint8_t	b[65536];
-	size_t	n;
-};
-
-static struct pk *
-pk_new(void)
-{
-	struct pk *p = calloc(1, sizeof(*p));
-
-	assert_non_null(p);
-	return p;
-}
-
-static void
-pk_u8(struct pk *p, uint32_t v)
-{
-	assert_true(p->n < sizeof(p->b));
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	pk_u8(p, v >> 8);
-	pk_u8(p, v);
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
-static void
-pk_u64(struct pk *p, uint64_t v)
-{
-	pk_u32(p, (uint32_t)(v >> 32));
-	pk_u32(p, (uint32_t)v);
-}
-
-static void
-pk_fill(struct pk *p, size_t n, uint8_t v)
-{
-	while (n--)
-		pk_u8(p, v);
-}
-
-static void
-pk_put32(struct pk *p, size_t at, uint32_t v)
-{
-	p->b[at] = (uint8_t)(v >> 24);
-	p->b[at + 1] = (uint8_t)(v >> 16);
-	p->b[at + 2] = (uint8_t)(v >> 8);
-	p->b[at + 3] = (uint8_t)v;
-}
-
-/* Raw address bytes (4 or 16), no type word. */
-static void
-pk_addr(struct pk *p, const char *s)
-{
-	uint8_t a[16];
-	size_t i;
-
-	if (strchr(s, ':') != NULL) {
-		assert_int_equal(inet_pton(AF_INET6, s, a), 1);
-		for (i = 0; i < 16; i++)
-			pk_u8(p, a[i]);
-	} else {
-		assert_int_equal(inet_pton(AF_INET, s, a), 1);
-		for (i = 0; i < 4; i++)
-			pk_u8(p, a[i]);
-	}
-}
+/* ---- XDR on top of pkw.h ------------------------------------------------ */
 
 /* An XDR address: type 1 (IPv4) or 2 (IPv6), then the bytes. */
 static void
-pk_xaddr(struct pk *p, const char *s)
+xdr_addr(struct pk *p, const char *s)
 {
 	pk_u32(p, strchr(s, ':') ? 2 : 1);
 	pk_addr(p, s);
 }
 
-/* A length word to be patched by pk_close(); returns its offset. */
+/* A length word to be patched by xdr_close(); returns its offset. */
 static size_t
-pk_open(struct pk *p)
+xdr_open(struct pk *p)
 {
 	size_t at = p->n;
 
@@ -120,7 +45,7 @@ pk_open(struct pk *p)
 }
 
 static void
-pk_close(struct pk *p, size_t at)
+xdr_close(struct pk *p, size_t at)
 {
 	pk_put32(p, at, (uint32_t)(p->n - at - 4));
 }
@@ -132,7 +57,7 @@ static void
 sf_hdr(struct pk *p, const char *agent, uint32_t sub_agent, uint32_t nsamples)
 {
 	pk_u32(p, 5);
-	pk_xaddr(p, agent);
+	xdr_addr(p, agent);
 	pk_u32(p, sub_agent);
 	pk_u32(p, 77);			/* datagram sequence */
 	pk_u32(p, 123456);		/* uptime */
@@ -153,7 +78,7 @@ fs_open(struct pk *p, const struct fsamp *s)
 	size_t at;
 
 	pk_u32(p, 1);
-	at = pk_open(p);
+	at = xdr_open(p);
 	pk_u32(p, 1001);		/* sequence */
 	pk_u32(p, s->src_id);
 	pk_u32(p, s->rate);
@@ -179,7 +104,7 @@ fsx_open(struct pk *p, const struct fxsamp *s)
 	size_t at;
 
 	pk_u32(p, 3);
-	at = pk_open(p);
+	at = xdr_open(p);
 	pk_u32(p, 2002);		/* sequence */
 	pk_u32(p, s->src_type);
 	pk_u32(p, s->src_index);
@@ -202,7 +127,7 @@ cs_open(struct pk *p, int expanded, uint32_t src_type, uint32_t src_index,
 	size_t at;
 
 	pk_u32(p, expanded ? 4 : 2);
-	at = pk_open(p);
+	at = xdr_open(p);
 	pk_u32(p, 3003);		/* sequence */
 	if (expanded) {
 		pk_u32(p, src_type);
@@ -218,7 +143,7 @@ static size_t
 rec_open(struct pk *p, uint32_t fmt)
 {
 	pk_u32(p, fmt);
-	return pk_open(p);
+	return xdr_open(p);
 }
 
 /* The test frame: Ethernet, IPv4 203.0.113.5 -> 198.51.100.7, TCP SYN. */
@@ -226,35 +151,18 @@ rec_open(struct pk *p, uint32_t fmt)
 static void
 frame_v4(struct pk *f, int vlan)
 {
-	static const uint8_t mac[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
-	size_t i, ip;
+	size_t ip, th;
 
-	for (i = 0; i < 12; i++)
-		pk_u8(f, mac[i]);
 	if (vlan) {
-		pk_u16(f, 0x8100);
-		pk_u16(f, (uint32_t)vlan);
-	}
-	pk_u16(f, 0x0800);
-	ip = f->n;
-	pk_u8(f, 0x45);
-	pk_u8(f, 0x28);			/* tos */
-	pk_u16(f, 1500);		/* total length of the real packet */
-	pk_u32(f, 0x12344000);		/* id, DF */
-	pk_u8(f, 64);
-	pk_u8(f, 6);
-	pk_u16(f, 0);
-	pk_addr(f, "203.0.113.5");
-	pk_addr(f, "198.51.100.7");
-	assert_int_equal(f->n - ip, 20);
-	pk_u16(f, 40000);
-	pk_u16(f, 443);
-	pk_u32(f, 1);
-	pk_u32(f, 0);
-	pk_u8(f, 0x50);
-	pk_u8(f, 0x02);			/* SYN */
-	pk_u16(f, 65535);
-	pk_u32(f, 0);
+		pk_eth(f, 0x8100);
+		pk_vlan(f, (uint16_t)vlan, 0x0800);
+	} else
+		pk_eth(f, 0x0800);
+	ip = pk_ip4(f, 6, "203.0.113.5", "198.51.100.7", 0x28, 0x4000, 0);
+	pk_put16(f, ip + 2, 1500);	/* total length of the real packet */
+	th = f->n;
+	pk_tcp(f, 40000, 443, 0x02, 5);
+	pk_put32(f, th + 4, 1);		/* seq */
 	pk_fill(f, 10, 0x77);		/* payload */
 }
 
@@ -273,7 +181,7 @@ rec_raw(struct pk *p, uint32_t hp, uint32_t flen, uint32_t stripped,
 		pk_u8(p, f->b[i]);
 	while ((p->n - at) % 4)
 		pk_u8(p, 0);
-	pk_close(p, at);
+	xdr_close(p, at);
 }
 
 /* The standard raw header: the whole test frame, 1518 on the wire. */
@@ -297,7 +205,7 @@ rec_switch(struct pk *p, uint32_t src_vlan, uint32_t dst_vlan)
 	pk_u32(p, 3);			/* src priority */
 	pk_u32(p, dst_vlan);
 	pk_u32(p, 0);
-	pk_close(p, at);
+	xdr_close(p, at);
 }
 
 /* Sampled IPv4 (0:3) or IPv6 (0:4). */
@@ -316,7 +224,7 @@ rec_sampled(struct pk *p, uint32_t len, uint32_t proto, const char *src,
 	pk_u32(p, dport);
 	pk_u32(p, flags);
 	pk_u32(p, tos);
-	pk_close(p, at);
+	xdr_close(p, at);
 }
 
 /* Generic interface counters (0:1), each field a distinct value. */
@@ -345,7 +253,7 @@ ctr_generic(struct pk *p, uint32_t ifindex)
 	pk_u32(p, 2005);
 	pk_u32(p, 1);			/* promiscuous */
 	assert_int_equal(p->n - at - 4, 88);
-	pk_close(p, at);
+	xdr_close(p, at);
 }
 
 /* Ethernet interface counters (0:2): 13 words, unused by the decoder. */
@@ -355,7 +263,7 @@ ctr_ethernet(struct pk *p)
 	size_t at = rec_open(p, 2);
 
 	pk_fill(p, 52, 0x11);
-	pk_close(p, at);
+	xdr_close(p, at);
 }
 
 /* ---- checks ------------------------------------------------------------- */
@@ -429,7 +337,7 @@ test_flow_sample(void **state)
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 100, 200);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 1);
 	f = tu_flow(t, 0);
@@ -485,7 +393,7 @@ test_flow_sample_expanded(void **state)
 	sf_hdr(p, "10.0.0.99", 0xffffffffu, 1);
 	s = fsx_open(p, &x);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	f = tu_flow(t, 0);
 	assert_non_null(f);
@@ -543,7 +451,7 @@ test_interface_formats(void **state)
 		c.out = cases[i].out;
 		c.nrec = 0;
 		s = fs_open(p, &c);
-		pk_close(p, s);
+		xdr_close(p, s);
 		assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 		f = tu_flow(t, 0);
 		assert_non_null(f);
@@ -564,18 +472,18 @@ test_interface_formats(void **state)
 	x.out_fmt = 0;
 	x.out_val = 0xffffffffu;
 	s = fsx_open(p, &x);
-	pk_close(p, s);
+	xdr_close(p, s);
 	x.in_fmt = 0;
 	x.in_val = 0x3fffffff;
 	x.out_fmt = 2;
 	x.out_val = 0;
 	s = fsx_open(p, &x);
-	pk_close(p, s);
+	xdr_close(p, s);
 	x.in_fmt = 7;
 	x.out_fmt = 0;
 	x.out_val = 4;
 	s = fsx_open(p, &x);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_int_equal(tu_flow(t, 0)->have & (FL_INIF | FL_OUTIF), FL_OUTIF);
@@ -606,20 +514,20 @@ test_sampled_ip_records(void **state)
 	s = fs_open(p, &c);
 	rec_sampled(p, 1400, 6, "192.0.2.50", "198.51.100.60", 25, 41000,
 	    0x12, 0x10);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &c);
 	rec_sampled(p, 200, 17, "2001:db8::50", "2001:db8::60", 53, 5353,
 	    0xff, 0xb8);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &c);
 	rec_sampled(p, 84, 1, "192.0.2.50", "192.0.2.51", 0x0800, 0, 0, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* A raw header beats a sampled IPv4 record, in either order. */
 	c.nrec = 2;
 	s = fs_open(p, &c);
 	rec_sampled(p, 84, 17, "192.0.2.50", "192.0.2.51", 1, 2, 0, 0);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 4);
 
@@ -681,12 +589,12 @@ test_undecoded_header_falls_back(void **state)
 	s = fs_open(p, &c);
 	rec_raw(p, 99, 1000, 0, fr, FR_LEN);	/* unknown header_protocol */
 	rec_sampled(p, 900, 17, "192.0.2.8", "192.0.2.9", 10, 20, 0, 4);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* The same unknown protocol and nothing else: bytes, no addresses. */
 	c.nrec = 1;
 	s = fs_open(p, &c);
 	rec_raw(p, 15, 1000, 0, fr, FR_LEN);	/* 802.11 */
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 2);
 	f = tu_flow(t, 0);
@@ -728,8 +636,8 @@ test_sampled_ip_malformed(void **state)
 	pk_u32(p, 99);
 	pk_u32(p, 17);
 	pk_fill(p, 8, 0xee);
-	pk_close(p, r);
-	pk_close(p, s);
+	xdr_close(p, r);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	f = tu_flow(t, 0);
 	assert_non_null(f);
@@ -761,19 +669,19 @@ test_vlan_and_first_header(void **state)
 	c.nrec = 1;
 	s = fs_open(p, &c);
 	rec_raw_std(p, 0xe000 | 42);		/* PCP 7, VID 42 */
-	pk_close(p, s);
+	xdr_close(p, s);
 	c.nrec = 2;
 	s = fs_open(p, &c);
 	rec_raw_std(p, 42);
 	rec_switch(p, 300, 301);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Two headers: the second (another frame) is ignored. */
 	frame_v4(fr, 0);
 	fr->b[14 + 12] = 10;		/* src 10.113.0.5... */
 	s = fs_open(p, &c);
 	rec_raw_std(p, 0);
 	rec_raw(p, 1, 77, 0, fr, FR_LEN);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_int_equal(tu_flow(t, 0)->vlan, 42);
@@ -794,7 +702,7 @@ gw_open(struct pk *p, const char *nexthop, uint32_t as, uint32_t src_as)
 	size_t at = rec_open(p, 1003);
 
 	if (nexthop)
-		pk_xaddr(p, nexthop);
+		xdr_addr(p, nexthop);
 	else
 		pk_u32(p, 0);		/* unknown address type: no bytes */
 	pk_u32(p, as);
@@ -822,7 +730,7 @@ rec_gateway(struct pk *p, const char *nexthop, uint32_t as, uint32_t src_as,
 	for (j = 0; j < ncomm; j++)
 		pk_u32(p, 0xfde80000u | j);
 	pk_u32(p, 100);			/* localpref */
-	pk_close(p, at);
+	xdr_close(p, at);
 }
 
 /*
@@ -847,19 +755,19 @@ test_extended_gateway(void **state)
 	s = fs_open(p, &c);
 	rec_gateway(p, "192.0.2.254", 64500, 64501, path3, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &c);
 	rec_raw_std(p, 0);
 	rec_gateway(p, "2001:db8::fe", 64500, 0, path_mixed, 3, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &c);
 	rec_gateway(p, NULL, 64500, 64510, NULL, 0, 0);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &c);
 	rec_gateway(p, "192.0.2.254", 64500, 64510, path_empty_segs, 2, 0);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 4);
 
@@ -913,9 +821,9 @@ test_gateway_hostile(void **state)
 	}
 	pk_u32(p, 0);
 	pk_u32(p, 0);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Segment count 0xFFFFFFFF. */
 	s = fs_open(p, &c);
 	r = gw_open(p, "192.0.2.254", 1, 2);
@@ -923,9 +831,9 @@ test_gateway_hostile(void **state)
 	pk_u32(p, 2);
 	pk_u32(p, 1);
 	pk_u32(p, 65000);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Segment length 0x40000001: times 4 wraps to 4. */
 	s = fs_open(p, &c);
 	r = gw_open(p, "192.0.2.254", 1, 2);
@@ -935,9 +843,9 @@ test_gateway_hostile(void **state)
 	pk_u32(p, 65000);
 	pk_u32(p, 0);
 	pk_u32(p, 0);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Segment length one more than the ASes present. */
 	s = fs_open(p, &c);
 	r = gw_open(p, "192.0.2.254", 1, 2);
@@ -946,17 +854,17 @@ test_gateway_hostile(void **state)
 	pk_u32(p, 3);
 	pk_u32(p, 65000);
 	pk_u32(p, 65001);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Next hop of address type 3. */
 	s = fs_open(p, &c);
 	r = rec_open(p, 1003);
 	pk_u32(p, 3);
 	pk_fill(p, 40, 0);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Communities count 0xFFFFFFFF: never read, the path stands. */
 	s = fs_open(p, &c);
 	r = gw_open(p, "192.0.2.254", 1, 2);
@@ -966,9 +874,9 @@ test_gateway_hostile(void **state)
 	pk_u32(p, 65000);
 	pk_u32(p, 0xffffffffu);
 	pk_u32(p, 7);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 6);
@@ -1034,28 +942,28 @@ test_counter_samples(void **state)
 	s = cs_open(p, 0, 0, 5, 2);
 	ctr_ethernet(p);
 	ctr_generic(p, 5);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = cs_open(p, 1, 0, 0x00abcdef, 1);
 	ctr_generic(p, 0x10000);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Only Ethernet counters and a processor block: no record. */
 	s = cs_open(p, 0, 0, 6, 2);
 	ctr_ethernet(p);
 	r = rec_open(p, 1001);
 	pk_fill(p, 28, 0);
-	pk_close(p, r);
-	pk_close(p, s);
+	xdr_close(p, r);
+	xdr_close(p, s);
 	/* Two generic blocks: the first counts. */
 	s = cs_open(p, 0, 0, 7, 2);
 	ctr_generic(p, 7);
 	ctr_generic(p, 8);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* Generic counters under another enterprise are not ours. */
 	s = cs_open(p, 0, 0, 8, 1);
 	r = rec_open(p, 4413u << 12 | 1);
 	pk_fill(p, 88, 0);
-	pk_close(p, r);
-	pk_close(p, s);
+	xdr_close(p, r);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_int_equal(tu_count(t, FLOW_KIND_COUNTERS), 3);
@@ -1091,15 +999,15 @@ test_counter_generic_short(void **state)
 	s = cs_open(p, 0, 0, 5, 1);
 	r = rec_open(p, 1);
 	pk_fill(p, 84, 0x22);
-	pk_close(p, r);
-	pk_close(p, s);
+	xdr_close(p, r);
+	xdr_close(p, s);
 	/* A short block, then a good one: the good one counts. */
 	s = cs_open(p, 0, 0, 6, 2);
 	r = rec_open(p, 1);
 	pk_fill(p, 8, 0x22);
-	pk_close(p, r);
+	xdr_close(p, r);
 	ctr_generic(p, 6);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 1);
 	assert_generic(&t->recs[0], 6);
@@ -1127,13 +1035,13 @@ test_discard_samples(void **state)
 	pk_u32(p, 1u << 30 | 258);	/* output: discarded, reason */
 	pk_u32(p, 1);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = rec_open(p, 5);
-	pk_close(p, s);			/* empty: still just counted */
+	xdr_close(p, s);			/* empty: still just counted */
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 1);
 	st_check(t, &(struct dec_stats){ .dgram_sflow = 1, .sfl_samples = 3,
@@ -1158,7 +1066,7 @@ test_ipv6_agent(void **state)
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 5, 6);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	f = tu_flow(t, 0);
 	assert_non_null(f);
@@ -1239,7 +1147,7 @@ test_num_samples_huge(void **state)
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_PARTIAL);
 	assert_int_equal(t->n, 1);
 	assert_std_header(tu_flow(t, 0));
@@ -1292,12 +1200,12 @@ test_sample_lengths(void **state)
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	at = p->n;
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	pk_put32(p, at + 4, (uint32_t)(p->n - at - 8 + 1));
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_PARTIAL);
 	assert_int_equal(t->n, 1);
@@ -1311,17 +1219,17 @@ test_sample_lengths(void **state)
 	sf_hdr(p, "10.0.0.99", 1, 4);
 	s = rec_open(p, 1);
 	pk_fill(p, 28, 0);		/* one word short of nrec */
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = rec_open(p, 3);
 	pk_fill(p, 40, 0);		/* one word short of nrec */
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = rec_open(p, 2);
 	pk_fill(p, 4, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_PARTIAL);
 	assert_int_equal(t->n, 1);
 	assert_std_header(tu_flow(t, 0));
@@ -1338,11 +1246,11 @@ test_sample_lengths(void **state)
 	at = p->n;
 	rec_raw_std(p, 0);
 	pk_put32(p, at + 4, 4000);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_PARTIAL);
 	assert_int_equal(t->n, 2);
 	assert_int_equal(tu_flow(t, 0)->have, SF_FLOW | FL_VLAN);
@@ -1373,16 +1281,16 @@ test_records_short_of_sample(void **state)
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
 	pk_u32(p, 0xdeadbeef);		/* 4 stray bytes inside the sample */
-	pk_close(p, s);
+	xdr_close(p, s);
 	c.nrec = 1;			/* two records, one declared */
 	s = fs_open(p, &c);
 	rec_raw_std(p, 0);
 	rec_switch(p, 9, 9);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = cs_open(p, 0, 0, 5, 1);
 	ctr_generic(p, 5);
 	pk_u32(p, 0);			/* the same in a counter sample */
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_std_header(tu_flow(t, 0));
@@ -1415,16 +1323,16 @@ test_record_count_huge(void **state)
 	c.nrec = 0xffffffffu;
 	s = fs_open(p, &c);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fsx_open(p, &x);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = cs_open(p, 0, 0, 5, 0xffffffffu);
 	ctr_generic(p, 5);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = cs_open(p, 1, 0, 6, 0xffffffffu);
 	ctr_generic(p, 6);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_PARTIAL);
 	assert_int_equal(tu_count(t, FLOW_KIND_FLOW), 2);
 	assert_int_equal(tu_count(t, FLOW_KIND_COUNTERS), 2);
@@ -1447,7 +1355,7 @@ test_record_count_huge(void **state)
 		pk_u32(p, 1002);	/* extended router, skipped */
 		pk_u32(p, 0);
 	}
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 1);
 	assert_std_header(tu_flow(t, 0));
@@ -1475,33 +1383,33 @@ test_unknown_formats(void **state)
 	sf_hdr(p, "10.0.0.99", 1, 5);
 	s = rec_open(p, 4413u << 12 | 1);	/* vendor sample */
 	pk_fill(p, 40, 0xff);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = rec_open(p, 6);			/* unassigned standard */
 	pk_fill(p, 12, 0xff);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = rec_open(p, 4096);			/* enterprise 1, format 0 */
-	pk_close(p, s);
+	xdr_close(p, s);
 	c.nrec = 5;
 	s = fs_open(p, &c);
 	{
 		size_t r = rec_open(p, 4413u << 12 | 1);
 
 		pk_fill(p, 20, 0xff);
-		pk_close(p, r);
+		xdr_close(p, r);
 		r = rec_open(p, 999);
 		pk_fill(p, 8, 0xff);
-		pk_close(p, r);
+		xdr_close(p, r);
 		r = rec_open(p, 2);		/* sampled Ethernet: known */
 		pk_fill(p, 24, 0);
-		pk_close(p, r);
+		xdr_close(p, r);
 		rec_raw(p, 0xffffffffu, 1500, 0, fr, FR_LEN);
 		rec_switch(p, 11, 12);
-		pk_close(p, s);
+		xdr_close(p, s);
 	}
 	s = fs_open(p, &fs_std);
 	rec_switch(p, 1, 2);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 2);
 	assert_int_equal(tu_flow(t, 0)->have, SF_FLOW | FL_BYTES | FL_VLAN);
@@ -1534,17 +1442,17 @@ test_tunnel_stacks_skipped(void **state)
 	c.nrec = 4;
 	s = fs_open(p, &c);
 	r = rec_open(p, 1006);		/* extended MPLS */
-	pk_xaddr(p, "192.0.2.1");
+	xdr_addr(p, "192.0.2.1");
 	pk_u32(p, 0xffffffffu);		/* in label stack depth */
 	pk_u32(p, 16);
-	pk_close(p, r);
+	xdr_close(p, r);
 	r = rec_open(p, 1012);		/* extended VLAN tunnel */
 	pk_u32(p, 0x40000001u);		/* stack depth, * 4 wraps */
 	pk_u32(p, 0x81000064u);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_switch(p, 64, 65);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 1);
 	assert_std_header(tu_flow(t, 0));
@@ -1567,7 +1475,7 @@ test_tunnel_stacks_skipped(void **state)
 		c.nrec = 1;
 		s = fs_open(p, &c);
 		rec_raw(p, 13, 1500, 0, fr, (uint32_t)fr->n);
-		pk_close(p, s);
+		xdr_close(p, s);
 		free(fr);
 	}
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
@@ -1607,20 +1515,20 @@ test_raw_header_lengths(void **state)
 	pk_u32(p, 128);
 	for (i = 0; i < FR_LEN; i++)
 		pk_u8(p, fr->b[i]);
-	pk_close(p, r);
-	pk_close(p, s);
+	xdr_close(p, r);
+	xdr_close(p, s);
 	/* 2: hlen 0. */
 	s = fs_open(p, &c);
 	rec_raw(p, 1, 1518, 4, fr, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* 3: hlen 64 > frame_length 60. */
 	s = fs_open(p, &c);
 	rec_raw(p, 1, 60, 0, fr, FR_LEN);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* 4: stripped 2000 > frame_length 1518. */
 	s = fs_open(p, &c);
 	rec_raw(p, 1, 1518, 2000, fr, FR_LEN);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* 5: 61 bytes, record of 77 bytes (no padding), then a switch rec. */
 	c.nrec = 2;
 	s = fs_open(p, &c);
@@ -1631,14 +1539,14 @@ test_raw_header_lengths(void **state)
 	pk_u32(p, 61);
 	for (i = 0; i < 61; i++)
 		pk_u8(p, fr->b[i]);
-	pk_close(p, r);
+	xdr_close(p, r);
 	rec_switch(p, 5, 6);
-	pk_close(p, s);
+	xdr_close(p, s);
 	/* 6: hlen equal to frame_length (nothing stripped): fine. */
 	c.nrec = 1;
 	s = fs_open(p, &c);
 	rec_raw(p, 1, FR_LEN, 0, fr, FR_LEN);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 6);
 
@@ -1689,13 +1597,13 @@ test_sampling_rate_extremes(void **state)
 	c.pool = 1000;
 	c.nrec = 0;
 	s = fs_open(p, &c);
-	pk_close(p, s);
+	xdr_close(p, s);
 	c.rate = 0xffffffffu;
 	c.pool = 999;			/* backwards */
 	s = fs_open(p, &c);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fsx_open(p, &x);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	assert_int_equal(t->n, 3);
 	assert_int_equal(tu_flow(t, 0)->have & FL_SAMPLING, 0);
@@ -1741,10 +1649,10 @@ test_agent_not_identity(void **state)
 		s = fs_open(p, &fs_std);
 		rec_switch(p, 1, 2);
 		rec_raw_std(p, 0);
-		pk_close(p, s);
+		xdr_close(p, s);
 		s = cs_open(p, 0, 0, 3, 1);
 		ctr_generic(p, 3);
-		pk_close(p, s);
+		xdr_close(p, s);
 		assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 		assert_int_equal(t->n, 2);
 		assert_string_equal(tu_addr(&t->recs[0].exporter),
@@ -1777,11 +1685,11 @@ test_record_budget(void **state)
 		s = fs_open(p, &fs_std);
 		rec_switch(p, (uint32_t)i, 0);
 		rec_raw_std(p, 0);
-		pk_close(p, s);
+		xdr_close(p, s);
 	}
 	s = cs_open(p, 0, 0, 3, 1);
 	ctr_generic(p, 3);
-	pk_close(p, s);
+	xdr_close(p, s);
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_PARTIAL);
 	assert_int_equal(t->n, 2);
 	assert_int_equal(tu_flow(t, 0)->vlan, 0);
@@ -1795,7 +1703,7 @@ test_record_budget(void **state)
 		s = fs_open(p, &fs_std);
 		rec_switch(p, (uint32_t)i, 0);
 		rec_raw_std(p, 0);
-		pk_close(p, s);
+		xdr_close(p, s);
 	}
 	memset(&t->ctx.st, 0, sizeof(t->ctx.st));
 	t->n = 0;
@@ -1810,7 +1718,7 @@ test_record_budget(void **state)
 		s = fs_open(p, &fs_std);
 		rec_switch(p, (uint32_t)i, 0);
 		rec_raw_std(p, 0);
-		pk_close(p, s);
+		xdr_close(p, s);
 	}
 	memset(&t->ctx.st, 0, sizeof(t->ctx.st));
 	t->n = 0;
@@ -1848,18 +1756,18 @@ test_truncation_sweep(void **state)
 	rec_gateway(p, "192.0.2.254", 64500, 64501, path, 2, 1);
 	rec_sampled(p, 100, 17, "192.0.2.8", "192.0.2.9", 1, 2, 0, 0);
 	rec_raw_std(p, 7);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = fsx_open(p, &x);
 	rec_sampled(p, 100, 6, "2001:db8::8", "2001:db8::9", 1, 2, 2, 0);
 	rec_raw_std(p, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = cs_open(p, 0, 0, 3, 2);
 	ctr_ethernet(p);
 	ctr_generic(p, 3);
-	pk_close(p, s);
+	xdr_close(p, s);
 	s = rec_open(p, 5);
 	pk_fill(p, 16, 0);
-	pk_close(p, s);
+	xdr_close(p, s);
 
 	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
 	whole = t->n;

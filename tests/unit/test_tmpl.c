@@ -16,6 +16,7 @@
 
 #include "decode.h"
 #include "ie.h"
+#include "pkw.h"
 #include "tmpl.h"
 #include "testutil.h"
 
@@ -729,26 +730,6 @@ test_tmpl_random(void **state)
 /* ------------------------------------------------------------------ */
 /* Through the decoder: the counters a v9 exporter's life moves.       */
 
-struct pk {
-	uint8_t	b[1024];
-	size_t	n;
-};
-
-static void
-pk_u16(struct pk *p, uint32_t v)
-{
-	assert_true(p->n + 2 <= sizeof(p->b));
-	p->b[p->n++] = (uint8_t)(v >> 8);
-	p->b[p->n++] = (uint8_t)v;
-}
-
-static void
-pk_u32(struct pk *p, uint32_t v)
-{
-	pk_u16(p, v >> 16);
-	pk_u16(p, v);
-}
-
 static void
 v9_hdr(struct pk *p)
 {
@@ -854,8 +835,7 @@ test_tmpl_decoder_caps(void **state)
 	for (id = 256; id < 260; id++) {
 		v9_hdr(&p);
 		v9_tmpl(&p, 0);
-		p.b[24] = (uint8_t)(id >> 8);
-		p.b[25] = (uint8_t)id;
+		pk_put16(&p, 24, id);		/* the template id */
 		assert_int_equal(tu_feed(t, p.b, p.n), DEC_OK);
 	}
 	assert_int_equal(t->ctx.st.tmpl_added, 4);
