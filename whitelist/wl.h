@@ -12,7 +12,8 @@
  *   192.0.2.0/24    app:TLS    US                -           author=ana source=staff created=2026-11-01T10:00:00Z id=17
  *
  *   who      host address, CIDR of hosts, @group (config [group NAME]) or *
- *   service  PROTO/PORT (tcp/443, udp/53, icmp/0 ...), PROTO/* , app:NAME
+ *   service  PROTO/PORT (tcp/443, udp/53, icmp/0 ...), PROTO/ANY (written with a star
+ *            after the slash: every port), app:NAME
  *            (nDPI label, case-insensitive) or *
  *   where    IP, CIDR, ASnnn, a two-letter country code, or any
  *   expires  YYYY-MM-DD (end of that day, UTC), an RFC 3339 time, or -
@@ -44,6 +45,12 @@
 #define WL_ERR_MAX	512
 #define WL_NAME_MAX	64
 #define WL_TEXT_MAX	256
+#define WL_LINE_MAX	1024	/* wl_format_entry never needs more */
+/*
+ * wl_match's answer for an entry without an id (a hand-written file):
+ * WL_ID_POS + its position in the list.  id= values are below it.
+ */
+#define WL_ID_POS	(UINT64_C(1) << 63)
 
 enum wl_who { WL_WHO_HOST = 1, WL_WHO_NET, WL_WHO_GROUP, WL_WHO_ANY };
 enum wl_svc { WL_SVC_PORT = 1, WL_SVC_PROTO, WL_SVC_APP, WL_SVC_ANY };
@@ -103,6 +110,14 @@ int	 wl_parse_line(struct wl_entry *e, const char *line, char *err,
 int	 wl_format_entry(const struct wl_entry *e, char *buf, size_t len);
 /* The whole list with its comments, the header line first. */
 int	 wl_format(const struct wl_list *l, FILE *fp);
+/*
+ * Would wl_format write e so that it parses back the same?  0, or -1 with
+ * "reason" (an entry built in code: bad kind, host bits, a comment with a
+ * newline or ending in a metadata word ...).  wl_format refuses such.
+ */
+int	 wl_entry_check(const struct wl_entry *e, char *err, size_t errlen);
+/* Equal in every field but line (pre NULL and "" are equal). */
+int	 wl_entry_eq(const struct wl_entry *a, const struct wl_entry *b);
 
 /* The facts of one outbound record the whitelist is asked about. */
 struct wl_query {
@@ -134,7 +149,16 @@ void		 wl_index_free(struct wl_index *ix);
  */
 uint64_t	 wl_match(const struct wl_index *ix, const struct wl_query *q,
 		    unsigned sources_mask);
+/* Entries it holds (those naming unknown groups are left out). */
 size_t		 wl_index_size(const struct wl_index *ix);
+/*
+ * Does entry e allow the query?  Its expiry is checked against q->now_ms,
+ * its source is not (that is wl_match's mask).  The linear reference of
+ * wl_match: for tools that explain a decision, and for tests.
+ */
+int		 wl_entry_allows(const struct wl_entry *e,
+		    const struct wl_query *q, const char *const *groups,
+		    size_t ngroups);
 
 /* Entries naming groups that do not exist, as "NAME:LINE: reason"; 0/-1. */
 int		 wl_check(const struct wl_list *l, const char *name,

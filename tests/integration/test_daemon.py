@@ -23,7 +23,7 @@ from fsharness import (Daemon, Tap, free_tcp_port, free_udp_port, metric,
 from v9gen import v9, v9_data, v9_template
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
-FSD = os.path.join(BUILD, 'collector', 'flowsentryd')
+FSD = os.path.join(BUILD, 'flowsentryd')
 FS = os.path.join(BUILD, 'tools', 'flowsentry')
 CORPUS = os.path.join(SRC, 'tests', 'golden', 'corpus')
 V9_CAP = os.path.join(CORPUS, 'generated', 'gen-softflowd-v9.pcap')
