@@ -3,6 +3,8 @@ ports, a flowsentryd under test, and waiting on conditions (never sleep).
 
 Every address used is on loopback (127.0.0.0/8, ::1).
 """
+import threading
+import struct
 import os
 import re
 import signal
@@ -203,3 +205,48 @@ class Redis:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+
+
+class Tee:
+    """A UDP relay on loopback: keeps every datagram an exporter sends (with
+    its arrival time) and forwards it to the daemon from its own socket,
+    so the daemon and `flowsentry decode` of the kept datagrams see the
+    same bytes from the same exporter address."""
+
+    def __init__(self, dst_port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(('127.0.0.1', 0))
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.dst = ('127.0.0.1', dst_port)
+        self.kept, self.stop_ = [], False
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        while not self.stop_:
+            try:
+                data = self.sock.recv(65535)
+            except socket.timeout:
+                continue
+            self.kept.append((time.time(), data))
+            self.sock.sendto(data, self.dst)
+
+    def close(self):
+        self.stop_ = True
+        self.t.join()
+        self.sock.close()
+
+    def write_pcap(self, path):
+        """Classic pcap, Ethernet, IPv4/UDP from 127.0.0.1:port."""
+        with open(path, 'wb') as f:
+            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+            for ts, data in self.kept:
+                udp = struct.pack('>HHHH', self.port, self.dst[1],
+                                  8 + len(data), 0) + data
+                ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0,
+                                 0, 64, 17, 0, socket.inet_aton('127.0.0.1'),
+                                 socket.inet_aton('127.0.0.1')) + udp
+                frame = b'\0' * 12 + b'\x08\x00' + ip
+                f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
+                                    len(frame), len(frame)) + frame)

@@ -18,7 +18,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fsharness import (Daemon, Tap, free_tcp_port, free_udp_port, metric,
+from fsharness import (Daemon, Tap, Tee, free_tcp_port, free_udp_port, metric,
                        metrics, send_udp, wait_for)
 from v9gen import v9, v9_data, v9_template
 
@@ -270,51 +270,6 @@ def test_unknown_user():
     rc = d.proc.wait(timeout=20)
     assert rc == 1, rc
     assert 'user "fs-no-such-user" does not exist' in d.logtext(), d.logtext()
-
-
-class Tee:
-    """A UDP relay on loopback: keeps every datagram an exporter sends (with
-    its arrival time) and forwards it to the daemon from its own socket,
-    so the daemon and `flowsentry decode` of the kept datagrams see the
-    same bytes from the same exporter address."""
-
-    def __init__(self, dst_port):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(('127.0.0.1', 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.dst = ('127.0.0.1', dst_port)
-        self.kept, self.stop_ = [], False
-        self.t = threading.Thread(target=self.run)
-        self.t.start()
-
-    def run(self):
-        while not self.stop_:
-            try:
-                data = self.sock.recv(65535)
-            except socket.timeout:
-                continue
-            self.kept.append((time.time(), data))
-            self.sock.sendto(data, self.dst)
-
-    def close(self):
-        self.stop_ = True
-        self.t.join()
-        self.sock.close()
-
-    def write_pcap(self, path):
-        """Classic pcap, Ethernet, IPv4/UDP from 127.0.0.1:port."""
-        with open(path, 'wb') as f:
-            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-            for ts, data in self.kept:
-                udp = struct.pack('>HHHH', self.port, self.dst[1],
-                                  8 + len(data), 0) + data
-                ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0,
-                                 0, 64, 17, 0, socket.inet_aton('127.0.0.1'),
-                                 socket.inet_aton('127.0.0.1')) + udp
-                frame = b'\0' * 12 + b'\x08\x00' + ip
-                f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
-                                    len(frame), len(frame)) + frame)
 
 
 def test_softflowd_equals_decode():
