@@ -89,6 +89,9 @@ struct out {
 	int	 over;
 };
 
+static void out_add(struct out *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 out_add(struct out *o, const char *fmt, ...)
 {

@@ -21,3 +21,12 @@ fs_install_missing() {
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends "${missing[@]}" >&2
 }
+
+# Run a command quietly; print what it said only when it fails (a build
+# error must reach CI's log, not /dev/null).
+quiet() {
+	local log rc=0
+	log=$("$@" 2>&1) || rc=$?
+	[ $rc -eq 0 ] || printf '%s\n' "$log" >&2
+	return $rc
+}
