@@ -146,6 +146,7 @@ void		 rule_state_expire(struct rule_state *st, uint64_t now_ms);
 struct rule_state_stats {
 	uint64_t	keys;		/* gauge */
 	uint64_t	keys_refused;
+	uint64_t	distinct_refused;	/* members with no room */
 };
 void		 rule_state_stats(const struct rule_state *st,
 		    struct rule_state_stats *out);
