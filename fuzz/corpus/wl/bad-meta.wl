@@ -1,0 +1,1 @@
+* * any - id=1 source=robot
