@@ -166,7 +166,7 @@ static const struct key alert_keys[] = {
 	{ "format", K_SYSFMT, A(rfc3164), 0, 0, 0, "5424", S_SYSLOG,
 	  "5424 or 3164" },
 	{ "remote", K_STR, A(remote), 0, 0, 0, NULL, S_SYSLOG,
-	  "also send to udp://HOST:PORT or tcp://HOST:PORT" },
+	  "send to udp://HOST:PORT, tcp://HOST:PORT or unix:/PATH instead of /dev/log" },
 	{ "facility", K_FACILITY, A(facility), 0, 0, 0, "daemon", S_SYSLOG,
 	  "syslog facility" },
 	{ "url", K_STR, A(url), 0, 0, 0, NULL, S_EMAIL,
@@ -186,7 +186,7 @@ static const struct key alert_keys[] = {
 	{ "spool", K_STR, A(spool), 0, 0, 0, NULL, S_EMAIL,
 	  "spool directory (default STATE_DIR/spool/NAME)" },
 	{ "stream", K_STR, A(stream), 0, 0, 0, NULL, S_REDIS,
-	  "stream key (default PREFIX detections)" },
+	  "stream key (default PREFIX alerts; PREFIX detections holds every detection anyway)" },
 	{ "maxlen", K_UINT, A(maxlen), 0, 1, 100000000, "100000", S_REDIS,
 	  "approximate cap of the stream" },
 	{ NULL, 0, 0, 0, 0, 0, NULL, 0, NULL }
@@ -855,10 +855,11 @@ end_section(struct parser *p)
 			    "smtps://", a->name, a->url);
 		else if (a->sink == CFG_SINK_SYSLOG && a->remote &&
 		    strncmp(a->remote, "udp://", 6) &&
-		    strncmp(a->remote, "tcp://", 6))
+		    strncmp(a->remote, "tcp://", 6) &&
+		    strncmp(a->remote, "unix:/", 6))
 			rc = perr(p, "[alert %s]: remote \"%s\" is not "
-			    "udp://HOST:PORT or tcp://HOST:PORT", a->name,
-			    a->remote);
+			    "udp://HOST:PORT, tcp://HOST:PORT or unix:/PATH",
+			    a->name, a->remote);
 		else if (a->sink == CFG_SINK_EMAIL &&
 		    strncmp(a->url, "smtps://", 8) == 0)
 			a->starttls = 0;	/* already TLS */

@@ -36,6 +36,7 @@
 #include "cfg.h"
 #include "ingest.h"
 #include "log.h"
+#include "mkdirs.h"
 #include "metrics.h"
 #include "pcapsrc.h"
 #include "sdnotify.h"
@@ -186,27 +187,15 @@ run_capture(struct daemon *d, const char *path)
 
 /* ---- daemon start-up ------------------------------------------------- */
 
+/* The state directory (0750, owned by uid:gid when made now). */
 static int
 mkdir_p(const char *path, uid_t uid, gid_t gid)
 {
-	char buf[4096], *p;
+	int made;
 
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
+	if (fs_mkdirs(path, 0755, 0750, &made) == -1)
 		return -1;
-	}
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) == -1 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0750) == -1) {
-		if (errno != EEXIST)
-			return -1;
-	} else if (uid != (uid_t)-1 && chown(buf, uid, gid) == -1)
+	if (made && uid != (uid_t)-1 && chown(path, uid, gid) == -1)
 		return -1;
 	return 0;
 }
