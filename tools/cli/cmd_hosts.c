@@ -44,45 +44,6 @@ struct svc {
 	char		as_org[80];
 };
 
-static redisContext *
-connect_url(const char *url)
-{
-	char host[256], pass[256];
-	int port, db;
-	redisContext *c;
-	redisReply *r;
-
-	if (cfg_parse_redis_url(url, host, sizeof(host), &port, pass, sizeof(pass),
-	    &db) != 0) {
-		fprintf(stderr, "flowsentry: bad Redis URL %s\n", url);
-		return NULL;
-	}
-	c = port == -1 ? redisConnectUnix(host) : redisConnect(host, port);
-	if (c == NULL || c->err) {
-		fprintf(stderr, "flowsentry: redis %s: %s\n", url,
-		    c ? c->errstr : "cannot connect");
-		if (c)
-			redisFree(c);
-		return NULL;
-	}
-	if (pass[0]) {
-		r = redisCommand(c, "AUTH %s", pass);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			fprintf(stderr, "flowsentry: redis %s: AUTH: %s\n", url,
-			    r ? r->str : c->errstr);
-			freeReplyObject(r);
-			redisFree(c);
-			return NULL;
-		}
-		freeReplyObject(r);
-	}
-	if (db) {
-		r = redisCommand(c, "SELECT %d", db);
-		freeReplyObject(r);
-	}
-	return c;
-}
-
 static void
 sum_hash(redisReply *r, uint64_t *v)
 {
@@ -175,21 +136,6 @@ svc_cmp(const void *a, const void *b)
 	    strcmp(x->key, y->key);
 }
 
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 /* The services of one host, top by bytes, last seen within the window. */
 static int
 services(redisContext *c, const struct cfg *cf, const char *host,
@@ -259,9 +205,9 @@ print_host(const struct host_tot *h, int json, int first)
 
 	if (json) {
 		printf("%s{\"host\":", first ? "" : ",\n");
-		json_str(h->host);
+		cli_json_str(stdout, h->host);
 		printf(",\"group\":");
-		json_str(h->group);
+		cli_json_str(stdout, h->group);
 		printf(",\"last_seen\":%" PRIu64, h->last_ms);
 		for (f = 0; f < 6; f++)
 			printf(",\"%s\":%" PRIu64, fields[f], h->v[f]);
@@ -273,75 +219,57 @@ print_host(const struct host_tot *h, int json, int first)
 	}
 }
 
+static void
+hosts_usage(FILE *f)
+{
+	fprintf(f, "usage: flowsentry hosts [HOST] [--since 1h] [--json] "
+	    CLI_USAGE "\n");
+}
+
 int
 cmd_hosts(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
-		{ "redis", required_argument, NULL, 'r' },
-		{ "config", required_argument, NULL, 'f' },
+		CLI_OPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = "/etc/flowsentry/flowsentry.conf", *url = NULL;
 	uint32_t since = 3600;
+	struct cli x;
 	struct cfg *cf;
 	redisContext *c;
 	redisReply *r;
-	char err[CFG_ERR_MAX];
 	int ch, json = 0, rc = 1;
 	uint64_t now_ms, since_ms, from, to;
 	size_t i, nh;
 	struct host_tot *h = NULL;
 
-	while ((ch = getopt_long(argc, argv, "s:jr:f:", opts, NULL)) != -1) {
+	cli_init(&x);
+	while ((ch = cli_getopt(&x, argc, argv, "s:j" CLI_SHORTOPTS, opts,
+	    hosts_usage)) != -1) {
 		switch (ch) {
 		case 's':
-			if (cfg_parse_duration(optarg, &since) != 0) {
-				fprintf(stderr, "flowsentry hosts: bad duration "
-				    "%s\n", optarg);
+			if (cli_duration(optarg, &since) != 0)
 				return 1;
-			}
 			break;
 		case 'j':
 			json = 1;
 			break;
-		case 'r':
-			url = optarg;
-			break;
-		case 'f':
-			cfgpath = optarg;
-			break;
 		default:
-			fprintf(stderr, "usage: flowsentry hosts [HOST] [--since "
-			    "1h] [--json] [--redis URL] [-f CONFIG]\n");
-			return 1;
+			return ch == CLI_HELP ? 0 : 1;
 		}
 	}
 	if (argc - optind > 1) {
-		fprintf(stderr, "usage: flowsentry hosts [HOST] [--since 1h] "
-		    "[--json] [--redis URL] [-f CONFIG]\n");
+		hosts_usage(stderr);
 		return 1;
 	}
-	if ((cf = cfg_load(cfgpath, err, sizeof(err))) == NULL) {
-		if (url == NULL) {
-			fprintf(stderr, "flowsentry hosts: %s\n", err);
-			return 1;
-		}
-		cf = cfg_defaults();
-	}
-	if (url == NULL)
-		url = cf->redis_url;
-	if (url == NULL) {
-		fprintf(stderr, "flowsentry hosts: no Redis: set [redis] url "
-		    "in %s or give --redis URL\n", cfgpath);
-		cfg_free(cf);
+	if (cli_open(&x) != 0) {
+		cli_close(&x);
 		return 1;
 	}
-	if ((c = connect_url(url)) == NULL) {
-		cfg_free(cf);
-		return 1;
-	}
+	cf = x.cf;
+	c = x.c;
 	now_ms = (uint64_t)time(NULL) * 1000;
 	since_ms = now_ms - (uint64_t)since * 1000;
 	from = since_ms / 1000 / cf->bucket * cf->bucket;
@@ -419,15 +347,15 @@ cmd_hosts(int argc, char **argv)
 		for (k = 0; k < ns && k < TOP_SERVICES; k++) {
 			if (json) {
 				printf("%s{\"service\":", k ? "," : "");
-				json_str(v[k].key);
+				cli_json_str(stdout, v[k].key);
 				printf(",\"first\":%" PRIu64 ",\"last\":%" PRIu64
 				    ",\"flows\":%" PRIu64 ",\"bytes\":%" PRIu64
 				    ",\"packets\":%" PRIu64 ",\"example\":",
 				    v[k].first, v[k].last, v[k].flows,
 				    v[k].bytes, v[k].packets);
-				json_str(v[k].example);
+				cli_json_str(stdout, v[k].example);
 				printf(",\"as_org\":");
-				json_str(v[k].as_org);
+				cli_json_str(stdout, v[k].as_org);
 				printf("}");
 			} else
 				printf("%-50s %12" PRIu64 " %14" PRIu64
@@ -444,7 +372,6 @@ cmd_hosts(int argc, char **argv)
 	rc = 0;
 out:
 	free(h);
-	redisFree(c);
-	cfg_free(cf);
+	cli_close(&x);
 	return rc;
 }

@@ -23,6 +23,22 @@ static const struct cmd cmds[] = {
 	    "services (Redis)" },
 	{ "status", cmd_status,
 	    "status [--metrics HOST:PORT] [--raw]  the daemon's counters" },
+	{ "detections", cmd_detections,
+	    "detections [--open] [--host H] [--since 7d] [--rule NAME] [--json]"
+	    "  list detections" },
+	{ "show", cmd_show,
+	    "show ID [--json]  one detection, and how to allow it" },
+	{ "allow", cmd_allow,
+	    "allow ID [--scope host|group|group:NAME|all] [--dst exact|net|asn|"
+	    "country|any]\n      [--expires 30d|YYYY-MM-DD|never] --comment TEXT"
+	    "  whitelist a detection" },
+	{ "ack", cmd_ack,
+	    "ack ID  mark a detection as seen" },
+	{ "whitelist", cmd_whitelist,
+	    "whitelist list [--json] | add 'WHO SERVICE WHERE EXPIRES COMMENT' "
+	    "| rm ID\n      | import FILE | export  the whitelist in Redis" },
+	{ "learn", cmd_learn,
+	    "learn HOST [--for 7d]  learn a host's traffic (--for 0: stop)" },
 };
 
 static void
@@ -33,6 +49,9 @@ usage(FILE *f)
 	fprintf(f, "usage: flowsentry COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %s\n", cmds[i].help);
+	fprintf(f, "\nthe Redis commands (all but decode, replay and status) "
+	    "take -f CONFIG\n(default " CLI_DEFAULT_CONFIG ") and --redis "
+	    "URL; see flowsentry(1)\n");
 }
 
 int
