@@ -3,10 +3,14 @@
  *
  * The conversation table is a set-associative cache: a hash picks a set of
  * INIT_WAYS slots and the least recently used slot of the set is replaced.
- * Lookups and inserts are O(1), memory is fixed at creation.
+ * Lookups and inserts are O(1), memory is fixed at creation.  Each set's
+ * hashes, times and liveness sit together in one cache line apart from
+ * the conversations, so a lookup touches one line, and a second only for
+ * the conversation it finds or replaces.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "initiator.h"
 
@@ -170,18 +174,68 @@ struct conv_key {
 
 struct conv {
 	struct conv_key	key;
-	uint64_t	used_ms;
 	uint64_t	first_ms[2];	/* start of each direction, 0 unseen */
 	uint8_t		opener;		/* 0, 1: end that opened; 2: unknown */
+	uint8_t		tie;		/* both directions seen starting at once */
+};
+
+/*
+ * What a lookup reads of every way of a set, one cache line for the set:
+ * the key's hash, liveness and last use.  The conversation itself is read
+ * only when the hash matches (or to be replaced).
+ */
+struct conv_meta {
+	uint64_t	used_ms;
+	uint32_t	tag;
 	uint8_t		live;
 };
 
 struct init_table {
+	struct conv_meta	*meta;
 	struct conv		*slot;
+	size_t			 meta_len, slot_len;
 	uint32_t		 nsets;
 	uint32_t		 window_ms;
 	struct init_stats	 st;
 };
+
+/*
+ * Zeroed memory for a table, 64-byte aligned.  A big table is an
+ * anonymous mapping the kernel may back with huge pages: lookups land
+ * anywhere in it, and with 4 KiB pages nearly every one would also miss
+ * the TLB.
+ */
+static void *
+table_alloc(size_t len)
+{
+	void *p;
+
+	if (len >= ((size_t)2 << 20)) {
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		(void)madvise(p, len, MADV_HUGEPAGE);
+#endif
+		return p;
+	}
+	if (posix_memalign(&p, 64, len) != 0)
+		return NULL;
+	memset(p, 0, len);
+	return p;
+}
+
+static void
+table_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	if (len >= ((size_t)2 << 20))
+		munmap(p, len);
+	else
+		free(p);
+}
 
 struct init_table *
 init_table_new(uint32_t capacity, uint32_t window_ms)
@@ -193,9 +247,11 @@ init_table_new(uint32_t capacity, uint32_t window_ms)
 		sets <<= 1;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->slot = calloc((size_t)sets * INIT_WAYS, sizeof(*t->slot)))
-	    == NULL) {
-		free(t);
+	t->meta_len = (size_t)sets * INIT_WAYS * sizeof(*t->meta);
+	t->slot_len = (size_t)sets * INIT_WAYS * sizeof(*t->slot);
+	if ((t->meta = table_alloc(t->meta_len)) == NULL ||
+	    (t->slot = table_alloc(t->slot_len)) == NULL) {
+		init_table_free(t);
 		return NULL;
 	}
 	t->nsets = sets;
@@ -208,7 +264,8 @@ init_table_free(struct init_table *t)
 {
 	if (t == NULL)
 		return;
-	free(t->slot);
+	table_free(t->meta, t->meta_len);
+	table_free(t->slot, t->slot_len);
 	free(t);
 }
 
@@ -238,44 +295,59 @@ conv_key(const struct flow_rec *r, struct conv_key *k, int *dir)
 	k->port[!*dir] = r->dport;
 }
 
+/* A word at a time (the key is zero-padded by conv_key). */
 static uint32_t
 conv_hash(const struct conv_key *k)
 {
-	uint32_t h = flow_fnv(FLOW_FNV_INIT, k, sizeof(*k));
+	uint64_t w[(sizeof(*k) + 7) / 8] = { 0 }, h = 0x9e3779b97f4a7c15ull;
+	size_t i;
 
-	return h ^ (h >> 15);
+	memcpy(w, k, sizeof(*k));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (uint32_t)(h ^ (h >> 29));
 }
 
+/* The conversation of k, found or made (replacing the least recent). */
 static struct conv *
 conv_find(struct init_table *t, const struct conv_key *k, uint64_t now)
 {
-	struct conv *set = &t->slot[(conv_hash(k) & (t->nsets - 1)) *
-	    INIT_WAYS], *victim = &set[0];
-	int i;
+	uint32_t h = conv_hash(k);
+	size_t base = (size_t)(h & (t->nsets - 1)) * INIT_WAYS;
+	struct conv_meta *set = &t->meta[base];
+	int i, victim = 0;
 
 	t->st.lookups++;
 	for (i = 0; i < INIT_WAYS; i++) {
-		struct conv *c = &set[i];
+		struct conv_meta *m = &set[i];
 
-		if (c->live && now - c->used_ms > t->window_ms &&
-		    c->used_ms <= now)
-			c->live = 0;		/* expired */
-		if (c->live && memcmp(&c->key, k, sizeof(*k)) == 0) {
+		if (m->live && now - m->used_ms > t->window_ms &&
+		    m->used_ms <= now)
+			m->live = 0;		/* expired */
+		if (m->live && m->tag == h &&
+		    memcmp(&t->slot[base + i].key, k, sizeof(*k)) == 0) {
 			t->st.hits++;
-			return c;
+			m->used_ms = now;
+			return &t->slot[base + i];
 		}
-		if (!c->live)
-			victim = c;
-		else if (victim->live && c->used_ms < victim->used_ms)
-			victim = c;
+		if (!m->live)
+			victim = i;
+		else if (set[victim].live && m->used_ms < set[victim].used_ms)
+			victim = i;
 	}
-	if (victim->live)
+	if (set[victim].live)
 		t->st.evicted++;
-	memset(victim, 0, sizeof(*victim));
-	victim->key = *k;
-	victim->live = 1;
-	victim->opener = 2;
-	return victim;
+	set[victim].live = 1;
+	set[victim].tag = h;
+	set[victim].used_ms = now;
+	memset(&t->slot[base + victim], 0, sizeof(t->slot[0]));
+	t->slot[base + victim].key = *k;
+	t->slot[base + victim].opener = 2;
+	return &t->slot[base + victim];
 }
 
 struct init_result
@@ -292,7 +364,6 @@ init_decide(struct init_table *t, const struct flow_rec *r, uint64_t now_ms)
 		return x.who != INIT_UNKNOWN ? x : by_port(r);
 	conv_key(r, &k, &dir);
 	c = conv_find(t, &k, now_ms);
-	c->used_ms = now_ms;
 	start = (r->have & FL_FIRST) && r->first ? r->first : now_ms;
 	if (c->first_ms[dir] == 0 || start < c->first_ms[dir])
 		c->first_ms[dir] = start;
@@ -304,7 +375,16 @@ init_decide(struct init_table *t, const struct flow_rec *r, uint64_t now_ms)
 	if (c->opener != 2)
 		return res(c->opener == dir ? INIT_SRC : INIT_DST,
 		    INIT_BY_REVERSE);
-	if (c->first_ms[0] && c->first_ms[1] &&
+	/*
+	 * An exporter that tracks connections both ways (softflowd, NSEL)
+	 * gives both records the same start: their order says nothing, and
+	 * a later record of the same 5-tuple (a re-export, a reused port
+	 * pair, a clock step) must not be compared with the other
+	 * direction's old start as if the two were one conversation.
+	 */
+	if (c->first_ms[0] && c->first_ms[0] == c->first_ms[1])
+		c->tie = 1;
+	if (!c->tie && c->first_ms[0] && c->first_ms[1] &&
 	    c->first_ms[0] != c->first_ms[1]) {
 		int opener = c->first_ms[1] < c->first_ms[0];
 

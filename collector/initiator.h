@@ -15,7 +15,9 @@
  *      the flow, so only a record with SYN and no ACK at all is evidence;
  *   3. the two directions of one conversation seen close in time: the
  *      conversation table remembers the first direction seen (by the
- *      records' start times) for `window` seconds;
+ *      records' start times) for `window` seconds -- unless the two
+ *      directions were once reported starting at the same instant (a
+ *      bidirectional tracker: the order is no evidence then);
  *   4. ports: a well-known service port against an ephemeral one.
  *
  * The conversation table belongs to one worker, has a fixed capacity and

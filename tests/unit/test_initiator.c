@@ -169,6 +169,27 @@ test_reverse(void **state)
 	/* After the window it is forgotten. */
 	x = init_decide(t, &a, 3001 + 60001);
 	assert_int_not_equal(x.how, INIT_BY_REVERSE);
+
+	/*
+	 * A bidirectional tracker (softflowd) gives both directions the same
+	 * start; exported again a little earlier (a second run, a clock
+	 * step), the reply must not be taken for the opener because its new
+	 * start precedes the request's old one: the ports decide.
+	 */
+	q = rec("198.51.100.29", 52449, "192.0.2.10", 80, 6);
+	q.first = 13442;
+	q.have |= FL_FIRST;
+	a = rec("192.0.2.10", 80, "198.51.100.29", 52449, 6);
+	a.first = 13442;
+	a.have |= FL_FIRST;
+	assert_int_equal(init_decide(t, &q, 70000).who, INIT_SRC);
+	assert_int_equal(init_decide(t, &a, 70000).who, INIT_DST);
+	a.first = q.first = 12934;
+	x = init_decide(t, &a, 85000);
+	assert_int_equal(x.who, INIT_DST);
+	assert_int_equal(x.how, INIT_BY_PORT);
+	x = init_decide(t, &q, 85000);
+	assert_int_equal(x.who, INIT_SRC);
 	init_table_free(t);
 }
 
