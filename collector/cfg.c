@@ -18,6 +18,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1167,6 +1168,50 @@ fail:
 	return NULL;
 }
 
+/* A relative path made relative to dir (the config file's directory). */
+static int
+resolve(char **p, const char *dir)
+{
+	char *n;
+
+	if (*p == NULL || **p == '/' || **p == '\0')
+		return 0;
+	if (asprintf(&n, "%s/%s", dir, *p) == -1)
+		return -1;
+	free(*p);
+	*p = n;
+	return 0;
+}
+
+/*
+ * Paths in a config file are relative to the file, not to where the
+ * daemon happens to start (systemd starts it in /).
+ */
+static int
+resolve_paths(struct cfg *c, const char *path)
+{
+	char *copy, *dir;
+	size_t i;
+	int rc = 0;
+
+	if ((copy = strdup(path)) == NULL)
+		return -1;
+	dir = dirname(copy);
+	rc |= resolve(&c->state_dir, dir);
+	rc |= resolve(&c->geoip_country, dir);
+	rc |= resolve(&c->geoip_asn, dir);
+	for (i = 0; i < c->nrules; i++)
+		rc |= resolve(&c->rules[i], dir);
+	for (i = 0; i < c->nwhitelist; i++)
+		rc |= resolve(&c->whitelist[i], dir);
+	for (i = 0; i < c->nalerts; i++) {
+		rc |= resolve(&c->alerts[i].path, dir);
+		rc |= resolve(&c->alerts[i].spool, dir);
+	}
+	free(copy);
+	return rc;
+}
+
 struct cfg *
 cfg_load(const char *path, char *err, size_t errlen)
 {
@@ -1179,6 +1224,11 @@ cfg_load(const char *path, char *err, size_t errlen)
 	}
 	c = load(path, fp, err, errlen);
 	fclose(fp);
+	if (c && resolve_paths(c, path) == -1) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		cfg_free(c);
+		return NULL;
+	}
 	return c;
 }
 
