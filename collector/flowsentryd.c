@@ -6,11 +6,14 @@
  * runs a capture through one worker in this thread (-r) or binds every
  * socket for every worker, opens the metrics listener and the state
  * directory, drops privileges, restores templates and starts the workers.
- * The main thread then only handles signals, the metrics endpoint and the
- * systemd watchdog; all flow work happens in the workers.
+ * The main thread then handles signals, the metrics endpoint, the systemd
+ * watchdog and the detection manager (detmgr.h: the hits the workers'
+ * rules report become detections, whitelist entries and alerts there);
+ * all per-record work happens in the workers.
  *
- * SIGHUP loads the configuration beside the running one and hands it to
- * the workers only when all of it loaded; templates and counters are kept.
+ * SIGHUP loads the configuration, rules, whitelist files and alert sinks
+ * beside the running ones and hands them over only when all of it
+ * loaded; templates, counters and detection state are kept.
  * Keys that need the sockets or privileges again (listen, workers, user,
  * rcvbuf, state_dir, metrics) are reported as waiting for a restart.
  * SIGTERM/SIGINT stop the workers, which drain their sockets and save
@@ -34,6 +37,7 @@
 #include <event2/thread.h>
 
 #include "cfg.h"
+#include "detmgr.h"
 #include "ingest.h"
 #include "log.h"
 #include "mkdirs.h"
@@ -58,6 +62,7 @@ struct daemon {
 	uint32_t		 nw;
 	struct metrics		*metrics;
 	struct geo_db		*geo;
+	struct detmgr		*dm;		/* rules, whitelist, alerts */
 	uint64_t		 start_ms;
 	uint64_t		 reloads_ok, reloads_failed;
 	uint32_t		 rcvbuf_got;
@@ -127,6 +132,55 @@ collect(void *arg, struct metrics_view *v)
 	v->rcvbuf_asked = d->cfg->cfg->rcvbuf;
 	v->rcvbuf_got = d->rcvbuf_got;
 	v->version = FS_VERSION;
+	if (d->dm) {
+		size_t n;
+
+		v->detection = 1;
+		detmgr_stats(d->dm, &v->dm);
+		for (n = 0; n < METRICS_MAX_SINKS && detmgr_sink_stats(d->dm,
+		    n, &v->sinks[n].name, &v->sinks[n].st) == 0; n++)
+			;
+		v->nsinks = n;
+	}
+}
+
+/* ---- detection --------------------------------------------------------- */
+
+/* New rules or whitelist from the manager: to every worker. */
+static void
+publish_det(void *arg, struct detref *ref)
+{
+	struct daemon *d = arg;
+	uint32_t i;
+
+	for (i = 0; i < d->nw; i++)
+		worker_set_detref(d->w[i], ref);
+}
+
+/*
+ * Rules, whitelist files and alert sinks (after the privilege drop: the
+ * sinks create their files and spools as the daemon's user).  The sinks'
+ * threads start in start_detection, after daemon(3).
+ */
+static void
+open_detection(struct daemon *d)
+{
+	char err[CFG_ERR_MAX];
+	uint32_t i;
+
+	if ((d->dm = detmgr_new(d->base, d->cfg->cfg, 0, err, sizeof(err)))
+	    == NULL)
+		fatalx("%s", err);
+	for (i = 0; i < d->nw; i++)
+		if (worker_set_detect(d->w[i], detmgr_queue(d->dm)) == -1)
+			fatalx("detection: out of memory");
+}
+
+static void
+start_detection(struct daemon *d)
+{
+	if (detmgr_start(d->dm, publish_det, d) == -1)
+		fatal("starting detection");
 }
 
 /* ---- -r: a capture through one worker, in this thread ---------------- */
@@ -155,15 +209,26 @@ run_capture(struct daemon *d, const char *path)
 	d->nw = 1;
 	if (d->dump)
 		worker_set_sink(w, dump_record, d);
+	if (evthread_use_pthreads() != 0 ||
+	    (d->base = event_base_new()) == NULL)
+		fatalx("no event base");
+	open_detection(d);
+	start_detection(d);
+	/* The whitelist, learning and suppression state in Redis first. */
+	detmgr_drain(d->dm, 5000);
 	memset(&ps, 0, sizeof(ps));
 	rc = pcapsrc_read(path, replay_cb, w, &ps, err, sizeof(err));
 	if (rc == -1) {
 		log_warnx("%s", err);
+		detmgr_free(d->dm, 0);
 		worker_free(w);
+		event_base_free(d->base);
 		return 1;
 	}
 	if (rc == -2)
 		log_warnx("%s (the datagrams before it were processed)", err);
+	worker_detect_drain(w);
+	detmgr_drain(d->dm, 10000);
 	worker_flush_wait(w, 10000);
 	worker_publish(w);
 	memset(&v, 0, sizeof(v));
@@ -177,9 +242,18 @@ run_capture(struct daemon *d, const char *path)
 		    (unsigned long long)(v.snap.in.datagrams -
 		    v.snap.dec.dgram_nf5 - v.snap.dec.dgram_nf9 -
 		    v.snap.dec.dgram_ipfix - v.snap.dec.dgram_sflow));
+		if (v.detection)
+			log_info("%s: %llu detections, %llu whitelist entries "
+			    "learned", path,
+			    (unsigned long long)v.dm.detections,
+			    (unsigned long long)v.dm.learned);
 		exstats_free(&v.snap.ex);
 	}
+	detmgr_free(d->dm, 10000);
+	d->dm = NULL;
 	worker_free(w);
+	event_base_free(d->base);
+	d->base = NULL;
 	d->w = NULL;
 	d->nw = 0;
 	return 0;
@@ -376,6 +450,15 @@ reload(struct daemon *d)
 		log_warnx("reload: out of memory");
 		return;
 	}
+	/* Rules, whitelist files and sinks: the last part that can fail. */
+	if (d->dm && detmgr_reload(d->dm, n, err, sizeof(err)) == -1) {
+		cfgref_put(nr);
+		d->reloads_failed++;
+		log_warnx("reload refused, running configuration kept: %s",
+		    err);
+		sd_send("READY=1");
+		return;
+	}
 	for (i = 0; i < d->nw; i++)
 		worker_set_cfg(d->w[i], nr);
 	cfgref_put(d->cfg);
@@ -470,6 +553,12 @@ main(int argc, char *argv[])
 			return 1;
 		}
 		geo_db_close(g);
+		if ((d.dm = detmgr_new(NULL, c, 1, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "%s\n", err);
+			cfg_free(c);
+			return 1;
+		}
+		detmgr_free(d.dm, 0);
 		if (verbose)
 			cfg_dump_defaults(stdout);
 		fprintf(stderr, "%s: configuration OK\n", d.cfgpath);
@@ -501,9 +590,11 @@ main(int argc, char *argv[])
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("no event base");
 	open_workers(&d);
+	open_detection(&d);
 	/* Keep the working directory: relative paths in the config. */
 	if (!d.debug && !sd_active() && daemon(1, 0) == -1)
 		fatal("daemon");
+	start_detection(&d);
 	start_workers(&d);
 	for (i = 0; i < 3; i++) {
 		sig[i] = evsignal_new(d.base, signals[i], on_signal, &d);
@@ -526,6 +617,9 @@ main(int argc, char *argv[])
 
 	for (k = 0; k < d.nw; k++)
 		worker_stop(d.w[k]);
+	/* The workers reported what they held; raise and store it. */
+	detmgr_drain(d.dm, 5000);
+	detmgr_free(d.dm, 5000);
 	for (k = 0; k < d.nw; k++)
 		worker_free(d.w[k]);
 	free(d.w);

@@ -2,6 +2,7 @@
  * metrics.c - Prometheus text format over evhttp.  See metrics.h.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,108 @@ ex_line(void *arg, const struct exstat *x)
 		    "seconds{exporter=\"%s\"} %" PRIu64 ".%03u\n", a,
 		    x->last_ms / 1000, (unsigned)(x->last_ms % 1000));
 		break;
+	}
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+label(struct evbuffer *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(o, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(o, "\\n", 2);
+		else
+			evbuffer_add(o, s, 1);
+	}
+}
+
+static void
+render_detection(struct evbuffer *o, const struct metrics_view *v)
+{
+	static const struct {
+		size_t off; const char *name, *type, *help;
+	} sk[] = {
+#define S(f, n, t, h) { offsetof(struct alert_stats, f), n, t, h }
+		S(queued, "alert_queued_total", "counter",
+		    "Detections handed to the sink"),
+		S(delivered, "alert_delivered_total", "counter",
+		    "Detections delivered"),
+		S(filtered, "alert_filtered_total", "counter",
+		    "Detections below the sink's min_severity"),
+		S(dropped, "alert_dropped_total", "counter",
+		    "Detections lost: the sink's queue was full"),
+		S(failures, "alert_failures_total", "counter",
+		    "Delivery attempts that failed (retried)"),
+		S(spooled, "alert_spooled", "gauge",
+		    "Mails waiting in the spool"),
+		S(queue, "alert_queue", "gauge",
+		    "Detections waiting in memory"),
+#undef S
+	};
+	const struct detect_stats *w = &v->snap.det;
+	const struct detmgr_stats *m = &v->dm;
+	size_t i, j;
+
+	one(o, "detect_records_total", "counter", "Records the rules were "
+	    "run on", w->evaluated);
+	one(o, "detect_matches_total", "counter", "Rule matches",
+	    w->matched);
+	one(o, "detect_whitelisted_total", "counter", "Rule matches the "
+	    "whitelist silenced", w->whitelisted + m->whitelisted);
+	one(o, "detect_hits_total", "counter", "Rules that fired",
+	    w->fired);
+	one(o, "detect_hits_lost_total", "counter", "Hits lost: the queue "
+	    "to the manager was full", w->queue_full);
+	one(o, "detect_windows", "gauge", "Threshold windows held",
+	    w->state_keys);
+	one(o, "detect_windows_refused_total", "counter", "Threshold windows "
+	    "refused: cap reached", w->state_refused);
+	if (!v->detection)
+		return;
+	one(o, "detect_backlog", "gauge", "Hits waiting for the state in "
+	    "Redis", m->backlog);
+	one(o, "detect_backlog_dropped_total", "counter", "Hits lost while "
+	    "waiting (backlog or pending detections full)",
+	    m->backlog_dropped);
+	one(o, "detect_suppressed_total", "counter", "Hits added to an "
+	    "open detection", m->suppressed);
+	one(o, "detect_learned_total", "counter", "Whitelist entries "
+	    "learned", m->learned);
+	one(o, "detections_total", "counter", "Detections raised",
+	    m->detections);
+	one(o, "whitelist_entries", "gauge", "Whitelist entries in use",
+	    m->wl_entries);
+	one(o, "whitelist_reloads_total", "counter", "Whitelist rebuilds "
+	    "(start, changes announced, learning)", m->wl_reloads);
+	one(o, "learning_hosts", "gauge", "Hosts in their learning period",
+	    m->learning_hosts);
+	one(o, "detect_redis_up", "gauge", "The detection state's Redis "
+	    "connection is up", m->redis_up);
+	one(o, "detect_redis_errors_total", "counter", "Redis errors of the "
+	    "detection state", m->redis_errors);
+	for (j = 0; j < sizeof(sk) / sizeof(sk[0]); j++) {
+		if (v->nsinks == 0)
+			break;
+		head(o, sk[j].name, sk[j].type, sk[j].help);
+		for (i = 0; i < v->nsinks; i++) {
+			evbuffer_add_printf(o, "flowsentry_%s{sink=\"",
+			    sk[j].name);
+			label(o, v->sinks[i].name);
+			evbuffer_add_printf(o, "\"} %" PRIu64 "\n",
+			    *(const uint64_t *)((const char *)&v->sinks[i].st +
+			    sk[j].off));
+		}
+	}
+	if (v->nsinks) {
+		head(o, "alert_up", "gauge", "The sink's last delivery "
+		    "succeeded");
+		for (i = 0; i < v->nsinks; i++) {
+			evbuffer_add(o, "flowsentry_alert_up{sink=\"", 26);
+			label(o, v->sinks[i].name);
+			evbuffer_add_printf(o, "\"} %d\n", v->sinks[i].st.up);
+		}
 	}
 }
 
@@ -189,6 +292,7 @@ metrics_render(struct evbuffer *o, const struct metrics_view *v)
 	    "connection broke (their data is lost)", v->snap.redis.lost);
 	one(o, "redis_pending", "gauge", "Commands awaiting a reply (queue "
 	    "depth)", v->snap.redis.pending);
+	render_detection(o, v);
 	for (i = 0; i < dec_stat_count; i++) {
 		char name[96];
 

@@ -14,10 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
+#include "detmgr.h"
 #include "worker.h"
 
 struct event_base;
 struct evbuffer;
+
+#define METRICS_MAX_SINKS	32
 
 struct metrics_view {
 	struct worker_snap	snap;
@@ -29,6 +33,13 @@ struct metrics_view {
 	uint32_t		rcvbuf_asked;
 	uint32_t		rcvbuf_got;
 	const char		*version;
+	int			 detection;	/* dm is filled in */
+	struct detmgr_stats	 dm;
+	size_t			 nsinks;
+	struct metrics_sink {
+		const char		*name;
+		struct alert_stats	 st;
+	}			 sinks[METRICS_MAX_SINKS];
 };
 
 typedef void metrics_collect_fn(void *arg, struct metrics_view *v);

@@ -36,16 +36,19 @@ struct worker {
 	flow_cb			*sink;
 	void			*sink_arg;
 	struct exstat		*cur;		/* exporter of the datagram */
+	struct flow_addr	 cur_exporter;
 	uint64_t		 cur_now;	/* receive time of the datagram */
 	struct enricher		*enr;
 	struct agg		 agg;
 	struct rsink		*rs;
 	uint64_t		 last_flush_ms;
+	struct detector		*det;
+	struct detref		*next_det;	/* handed over, under mtx */
 	struct event		*ev_tick;
 	struct event		*ev_cfg;
 	pthread_t		 thread;
 	int			 running;
-	pthread_mutex_t		 mtx;		/* guards snap and next_cfg */
+	pthread_mutex_t		 mtx;	/* guards snap, next_cfg, next_det */
 	struct worker_snap	 snap;
 };
 
@@ -97,6 +100,9 @@ on_record(void *arg, const struct flow_rec *r)
 			w->cur->records++;
 		enrich_record(w->enr, r, &e);
 		agg_add(&w->agg, &e, w->cur_now);
+		if (w->det)
+			detector_record(w->det, &e, &w->cur_exporter,
+			    w->cur_now);
 	}
 	if (w->sink)
 		w->sink(w->sink_arg, r);
@@ -181,6 +187,7 @@ worker_datagram(struct worker *w, const struct dec_in *in,
 	x->bytes[p] += len;
 	before = w->dec.st;
 	w->cur = x;
+	w->cur_exporter = in->exporter;
 	w->cur_now = in->now_ms;
 	st = dec_datagram(&w->dec, in, buf, len);
 	w->cur = NULL;
@@ -258,6 +265,8 @@ worker_publish(struct worker *w)
 		w->snap.redis = *rsink_stats(w->rs);
 		w->snap.redis_workers_up = rsink_connected(w->rs);
 	}
+	if (w->det)
+		detector_stats(w->det, &w->snap.det);
 	pthread_mutex_unlock(&w->mtx);
 }
 
@@ -288,6 +297,9 @@ worker_snapshot_add(struct worker *w, struct worker_snap *out)
 	ADD(redis.disconnects); ADD(redis.flushes); ADD(redis.flushes_deferred);
 	ADD(redis.commands); ADD(redis.errors); ADD(redis.lost);
 	ADD(redis.pending); ADD(redis_workers_up);
+	ADD(det.evaluated); ADD(det.matched); ADD(det.whitelisted);
+	ADD(det.fired); ADD(det.reported); ADD(det.queue_full);
+	ADD(det.fold_evicted); ADD(det.state_keys); ADD(det.state_refused);
 #undef ADD
 	pthread_mutex_unlock(&w->mtx);
 }
@@ -316,6 +328,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	tmpl_expire(w->dec.tc, now);
+	if (w->det)
+		detector_tick(w->det, now);
 	if (w->rs && now - w->last_flush_ms >=
 	    (uint64_t)w->cfg->cfg->flush_interval * 1000) {
 		w->last_flush_ms = now;
@@ -333,20 +347,67 @@ on_cfg(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
 	struct cfgref *n;
+	struct detref *d;
 
 	(void)fd;
 	(void)what;
 	pthread_mutex_lock(&w->mtx);
 	n = w->next_cfg;
 	w->next_cfg = NULL;
+	d = w->next_det;
+	w->next_det = NULL;
 	pthread_mutex_unlock(&w->mtx);
 	if (n) {
 		enricher_set_cfg(w->enr, n->cfg);
 		if (w->rs)
 			rsink_set_cfg(w->rs, n->cfg);
+		if (w->det)
+			detector_set_cfg(w->det, n->cfg);
 		cfgref_put(w->cfg);
 		w->cfg = n;
 	}
+	if (d) {
+		if (w->det)
+			detector_set(w->det, d);
+		detref_put(d);
+	}
+}
+
+int
+worker_set_detect(struct worker *w, struct hitq *q)
+{
+	/* Threshold windows: a few per tracked host. */
+	uint64_t keys = (uint64_t)w->cfg->cfg->max_hosts * 4;
+
+	if (keys > (1u << 24))
+		keys = 1u << 24;
+	if ((w->det = detector_new(q, keys ? (uint32_t)keys : 1)) == NULL)
+		return -1;
+	detector_set_cfg(w->det, w->cfg->cfg);
+	return 0;
+}
+
+void
+worker_set_detref(struct worker *w, struct detref *ref)
+{
+	struct detref *old;
+
+	pthread_mutex_lock(&w->mtx);
+	old = w->next_det;
+	w->next_det = detref_get(ref);
+	pthread_mutex_unlock(&w->mtx);
+	detref_put(old);
+	if (w->running)
+		event_active(w->ev_cfg, EV_READ, 0);
+	else
+		on_cfg(-1, 0, w);
+}
+
+void
+worker_detect_drain(struct worker *w)
+{
+	if (w->det)
+		detector_drain(w->det, now_ms());
 }
 
 void
@@ -475,6 +536,8 @@ worker_free(struct worker *w)
 		dec_free(&w->dec);
 	exstats_free(&w->ex);
 	exstats_free(&w->snap.ex);
+	detector_free(w->det);
+	detref_put(w->next_det);
 	cfgref_put(w->cfg);
 	cfgref_put(w->next_cfg);
 	pthread_mutex_destroy(&w->mtx);
@@ -499,6 +562,7 @@ worker_main(void *arg)
 	if (w->nsocks)
 		for (size_t i = 0; i < w->nsocks; i++)
 			on_readable(w->socks[i].fd, EV_READ, w);
+	worker_detect_drain(w);
 	worker_flush_wait(w, 3000);
 	worker_publish(w);
 	worker_save_templates(w);

@@ -30,6 +30,7 @@
 #include "agg.h"
 #include "cfg.h"
 #include "decode.h"
+#include "detect.h"
 #include "enrich.h"
 #include "exstats.h"
 #include "geo.h"
@@ -70,6 +71,7 @@ struct worker_snap {
 	uint64_t		agg_services;
 	struct rsink_stats	redis;
 	uint64_t		redis_workers_up;
+	struct detect_stats	det;
 };
 
 struct worker_sock {
@@ -91,6 +93,16 @@ struct worker	*worker_new(int id, struct cfgref *cfg,
 		    struct tmplstate *const *states, size_t nstates,
 		    const char *state_path, char *err, size_t errlen);
 void		 worker_free(struct worker *w);
+
+/*
+ * Detection: before worker_start, give the worker a detector reporting to
+ * q; 0 or -1 (out of memory).  Without it the worker detects nothing.
+ */
+int		 worker_set_detect(struct worker *w, struct hitq *q);
+/* Hand over new rules and whitelist (takes a reference). */
+void		 worker_set_detref(struct worker *w, struct detref *ref);
+/* Report folded hits now (-r, before the manager drains). */
+void		 worker_detect_drain(struct worker *w);
 
 /* Records decoded by this worker go to cb (borrowed for the call). */
 void		 worker_set_sink(struct worker *w, flow_cb *cb, void *arg);
