@@ -3,8 +3,8 @@
 #
 #   fuzz/smoke.sh TARGET [SECONDS] [libFuzzer options...]
 #
-# TARGET is nf5, nf9, ipfix, sflow, pkthdr, stateful, cfg or wl; SECONDS
-# defaults to $FS_FUZZ_SECONDS or 40.  Builds the target first in
+# TARGET is nf5, nf9, ipfix, sflow, pkthdr, stateful, cfg, wl or rules;
+# SECONDS defaults to $FS_FUZZ_SECONDS or 40.  Builds the target first in
 # $FS_FUZZ_BUILD (default build-fuzz; set up with clang and -Dfuzz=true if
 # missing) unless FS_FUZZ_NOBUILD=1 (meson test sets it: it has built it).
 #
@@ -31,7 +31,7 @@ if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
 	shift
 fi
 case $target in
-nf5|nf9|ipfix|sflow|pkthdr|stateful|cfg|wl) ;;
+nf5|nf9|ipfix|sflow|pkthdr|stateful|cfg|wl|rules) ;;
 *)	echo "$0: unknown target '$target'" >&2; exit 2 ;;
 esac
 
@@ -61,6 +61,7 @@ pkthdr)		maxlen=1024;  dict=fuzz/pkthdr.dict ;;
 stateful)	maxlen=32768; dict=$build/fuzz-work/stateful.dict ;;
 cfg)		maxlen=4096;  dict=fuzz/cfg.dict ;;
 wl)		maxlen=8192;  dict=fuzz/wl.dict ;;
+rules)		maxlen=8192;  dict=fuzz/rules.dict ;;
 esac
 work=$build/fuzz-work/$target
 regress=fuzz/regress/$target

@@ -37,6 +37,8 @@
 #define RULE_MAX_TESTS		1024	/* primitives in one match */
 #define RULE_MAX_DEPTH		64	/* nested parentheses and nots */
 #define RULE_MAX_ITEMS		65536	/* items in one set */
+#define RULE_LOAD_ITEMS		(1u << 20)	/* items read into sets, a load */
+#define RULE_LOAD_SET_BYTES	(64u << 20)	/* memory of sets, a load */
 #define RULE_DISTINCT_MAX	10000	/* threshold of distinct dst/dport */
 #define RULE_APP_MAX		32	/* an application label with its NUL */
 #define RULE_SUMMARY_MAX	1024
@@ -134,18 +136,27 @@ struct ruleset {
 	size_t			 nsets;
 };
 
+/* What a value or a set item is read as (rule_value.c). */
+enum rule_kind { K_PORT, K_PROTO, K_HOST, K_NET, K_AS, K_CC, K_APP,
+	K_COUNT };
+
 /* Country code "us" -> 'U' << 8 | 'S'; 0 when s is not two letters. */
 uint32_t	rule_cc(const char *s, size_t len);
 
 /* ---- the loader (rule_load.c, rule_parse.c, rule_clause.c) ----------- */
 
-/* A `list NAME = ...`: its items are tok[0..n) of its file. */
+/*
+ * A `list NAME = ...`: its items are tok[0..n) of its file.  set[k] is
+ * the set it was read into as kind k by an `in @NAME`, which every later
+ * `in @NAME` of that kind shares (sets are the ruleset's; NULL: not yet).
+ */
 struct rule_list {
 	char			 name[RULE_NAME_MAX];
 	const struct rule_src	*f;
 	const struct rule_tok	*at;		/* the name, for messages */
 	const struct rule_tok	*tok;
 	size_t			 n;
+	const struct rule_set	*set[K_COUNT + 1];
 };
 
 /* A rule whose `match` waits for pass 2. */
@@ -165,6 +176,8 @@ struct rule_ld {
 	struct rule_list	*list;
 	size_t			 nlists;
 	struct rule_pend	*pend;		/* one per rs->rule */
+	size_t			 items;		/* read into sets so far */
+	size_t			 set_bytes;	/* and their memory */
 };
 
 /* A cursor over a file's tokens [pos, end). */
@@ -209,10 +222,6 @@ const struct rule_list *rule_list_find(const struct rule_ld *ld,
 int	rule_group_find(const struct rule_ld *ld, const char *name);
 
 /* ---- values (rule_value.c) ------------------------------------------- */
-
-/* What a value or a set item is read as. */
-enum rule_kind { K_PORT, K_PROTO, K_HOST, K_NET, K_AS, K_CC, K_APP,
-	K_COUNT };
 
 union rule_val {
 	uint64_t		 num;

@@ -15,6 +15,13 @@
  * so a rule file may define an empty `list mail-servers` as the default
  * of a group that a config may or may not have.  Sets belong to the
  * ruleset and are freed with it.
+ *
+ * What a load spends on sets is bounded whatever the files say: a list
+ * used as `in @NAME` is read once per kind and the set shared by every
+ * such use; the items read into sets (RULE_LOAD_ITEMS) and the memory of
+ * the sets (RULE_LOAD_SET_BYTES) have a ceiling over the whole load; and
+ * a port range fills its bitmap a byte at a time, so 0-65535 costs 8 KiB
+ * of memset, not 65536 bit operations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,14 +56,20 @@ add(struct rule_cur *c, struct items *it, const struct rule_src *f,
 {
 	struct item *v;
 
-	if (it->n == RULE_MAX_ITEMS) {
+	if (it->n == RULE_MAX_ITEMS || c->ld->items == RULE_LOAD_ITEMS) {
 		struct item at = { f, t, l };
-		char why[64];
+		char why[128];
 
-		snprintf(why, sizeof(why), "more than %d items in a set",
-		    RULE_MAX_ITEMS);
+		if (it->n == RULE_MAX_ITEMS)
+			snprintf(why, sizeof(why), "more than %d items in a "
+			    "set", RULE_MAX_ITEMS);
+		else
+			snprintf(why, sizeof(why), "more than %u items in the "
+			    "sets of all rules (a list used as in @NAME "
+			    "counts once)", RULE_LOAD_ITEMS);
 		return item_err(c->ld, &at, why);
 	}
+	c->ld->items++;
 	if (it->n == it->cap) {
 		size_t ncap = it->cap ? it->cap * 2 : 16;
 
@@ -124,13 +137,40 @@ gather_list(struct rule_cur *c, struct items *it, enum rule_kind k)
 	}
 }
 
+/* Bits lo..hi: single bits up to a byte boundary, whole bytes, the rest. */
 static void
 set_bits(uint8_t *bits, unsigned lo, unsigned hi)
 {
-	unsigned b;
+	unsigned n;
 
-	for (b = lo; b <= hi; b++)
-		bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+	for (; lo <= hi && (lo & 7) != 0; lo++)
+		bits[lo >> 3] |= (uint8_t)(1u << (lo & 7));
+	if (lo <= hi && (n = (hi - lo + 1) >> 3) > 0) {
+		memset(bits + (lo >> 3), 0xff, n);
+		lo += n << 3;
+	}
+	for (; lo <= hi; lo++)
+		bits[lo >> 3] |= (uint8_t)(1u << (lo & 7));
+}
+
+/* The bytes of a set of n items of kind k. */
+static size_t
+form_size(enum rule_kind k, size_t n)
+{
+	size_t m = n ? n : 1;
+
+	switch (k) {
+	case K_PORT:
+		return 65536 / 8;
+	case K_PROTO:
+		return 256 / 8;
+	case K_NET:
+		return m * sizeof(struct rule_cidr);
+	case K_APP:
+		return m * RULE_APP_MAX;
+	default:
+		return m * sizeof(uint32_t);
+	}
 }
 
 /* Room for n items of the set's form. */
@@ -141,9 +181,8 @@ alloc_form(struct rule_set *s, enum rule_kind k, size_t n)
 
 	switch (k) {
 	case K_PORT:
-		return (s->bits = calloc(65536 / 8, 1)) ? 0 : -1;
 	case K_PROTO:
-		return (s->bits = calloc(256 / 8, 1)) ? 0 : -1;
+		return (s->bits = calloc(form_size(k, n), 1)) ? 0 : -1;
 	case K_NET:
 		return (s->cidr = calloc(m, sizeof(*s->cidr))) ? 0 : -1;
 	case K_APP:
@@ -176,17 +215,21 @@ put(struct rule_set *s, enum rule_kind k, const union rule_val *v)
 }
 
 static int
-build(struct rule_cur *c, const struct items *it, enum rule_kind k,
-    struct rule_set *s)
+build(struct rule_cur *c, const struct rule_tok *at, const struct items *it,
+    enum rule_kind k, struct rule_set *s)
 {
+	size_t i, bytes = sizeof(*s) + form_size(k, it->n);
 	union rule_val v;
 	char why[160];
-	size_t i;
 
+	if (bytes > RULE_LOAD_SET_BYTES - c->ld->set_bytes)
+		return rule_terr(c->ld, c->f, at, "the sets of all rules take "
+		    "more than %u MiB (a list used as in @NAME counts once)",
+		    RULE_LOAD_SET_BYTES >> 20);
+	c->ld->set_bytes += bytes;
 	s->groups = it->groups;
 	if (alloc_form(s, k, it->n) != 0)
-		return rule_terr(c->ld, c->f, rule_cur_peek(c),
-		    "out of memory");
+		return rule_terr(c->ld, c->f, at, "out of memory");
 	for (i = 0; i < it->n; i++) {
 		if (rule_value(k, it->v[i].t, k == K_PORT, &v, why,
 		    sizeof(why)) != 0)
@@ -211,32 +254,51 @@ keep(struct rule_cur *c, struct rule_set *s)
 	return 0;
 }
 
+/* The list that `in @NAME` reads as kind k, NULL: a group or nothing. */
+static struct rule_list *
+named_list(struct rule_cur *c, const struct rule_tok *t, enum rule_kind k)
+{
+	char name[RULE_NAME_MAX];
+	const struct rule_list *l;
+
+	if (rule_tok_copy(t, name, sizeof(name)) != 0 ||
+	    (k == K_NET && rule_group_find(c->ld, name) >= 0) ||
+	    (l = rule_list_find(c->ld, name)) == NULL)
+		return NULL;
+	return &c->ld->list[l - c->ld->list];
+}
+
 const struct rule_set *
 rule_set_parse(struct rule_cur *c, enum rule_kind k)
 {
 	struct items it;
 	struct rule_set *s = NULL;
+	struct rule_list *l = NULL;
 	const struct rule_tok *t = rule_cur_next(c);
 	char buf[64];
 	int rc;
 
 	memset(&it, 0, sizeof(it));
-	if (t->type == T_AT)
+	if (t->type == T_AT) {
+		if ((l = named_list(c, t, k)) != NULL && l->set[k] != NULL)
+			return l->set[k];	/* read once, shared */
 		rc = add_at(c, &it, t, k);
-	else if (t->type == T_LBRACK)
+	} else if (t->type == T_LBRACK)
 		rc = gather_list(c, &it, k);
 	else
 		rc = rule_terr(c->ld, c->f, t, "expected @NAME or [ after in, "
 		    "got %s", rule_tok_str(t, buf, sizeof(buf)));
 	if (rc == 0 && (s = calloc(1, sizeof(*s))) == NULL)
 		rc = rule_terr(c->ld, c->f, t, "out of memory");
-	if (rc == 0 && (build(c, &it, k, s) != 0 || keep(c, s) != 0))
+	if (rc == 0 && (build(c, t, &it, k, s) != 0 || keep(c, s) != 0))
 		rc = -1;
 	free(it.v);
 	if (rc != 0) {
 		rule_set_free(s);
 		return NULL;
 	}
+	if (l != NULL)
+		l->set[k] = s;
 	return s;
 }
 

@@ -1011,6 +1011,91 @@ test_limits(void **state)
 	assert_null(rule_load_string("t.rules", "frob\n", NULL, 0, NULL, 0));
 }
 
+/*
+ * Sets cost a bounded time and memory whatever the file: a list used as
+ * `in @NAME` is read once and shared, the items read into sets and the
+ * memory of the sets have ceilings over the whole load, and a port range
+ * fills its bitmap by bytes (it used to set 65536 bits one by one for
+ * 0-65535: 450 such items used 250 times took seconds to load).
+ */
+static void
+test_set_budget(void **state)
+{
+	struct ruleset *rs;
+	struct trec t;
+	struct rule_rec *r = web(&t);
+	char *s, *u, *v;
+	unsigned p;
+
+	(void)state;
+	/* Ranges on and off byte boundaries: exactly their ports. */
+	rs = expr_rules("dst port in [5-20 63-64 100-107 1000-1000 3-3 "
+	    "65528-65535 30000-30016 8-8]");
+	for (p = 0; p < 65536; p++) {
+		int want = (p >= 5 && p <= 20) || p == 63 || p == 64 ||
+		    (p >= 100 && p <= 107) || p == 1000 || p == 3 ||
+		    p >= 65528 || (p >= 30000 && p <= 30016);
+
+		r->dport = (uint16_t)p;
+		if (rule_match(rs, 0, r) != want)
+			fail_msg("port %u: %d", p, !want);
+	}
+	rule_free(rs);
+	rs = expr_rules("dst port in [0-65535]");
+	for (p = 0; p < 65536; p += 4099) {
+		r->dport = (uint16_t)p;
+		assert_true(rule_match(rs, 0, r));
+	}
+	rule_free(rs);
+	/* The finding: 450 full ranges used 250 times, now read once. */
+	s = repeat("list p = ", "0-65535 ", 450, "\nrule r {\nmatch port in "
+	    "@p");
+	u = repeat(s, " or port in @p", 249, "\nseverity low\n}\n");
+	rs = ok(u);
+	r->dport = 12345;
+	assert_true(rule_match(rs, 0, r));
+	rule_free(rs);
+	free(s);
+	free(u);
+	/* A list of 65536 items used as @NAME many times: read once. */
+	s = repeat("list big = ", "1 ", 65536, "\nrule r {\nmatch port in "
+	    "@big");
+	u = repeat(s, " or dst port in @big or as in @big", 20,
+	    "\nseverity low\n}\n");
+	rs = ok(u);
+	r->dport = 1;
+	assert_true(rule_match(rs, 0, r));
+	rule_free(rs);
+	free(u);
+	/* In [ ] it is read each time: 16 times is the ceiling. */
+	u = repeat(s, " or dst port in [@big]", 16, "\nseverity low\n}\n");
+	bad(u, "t.rules:1:12: list big: more than 1048576 items in the sets "
+	    "of all rules (a list used as in @NAME counts once)");
+	free(u);
+	free(s);
+	/* Memory: a port bitmap is 8 KiB, all sets at most 64 MiB. */
+	s = repeat("rule a {\nmatch port in [1]", " or port in [1]", 1023,
+	    "\nseverity low\n}\n");
+	for (p = 7; p <= 8; p++) {
+		char err[RULE_ERR_MAX];
+		size_t i;
+
+		u = repeat("", s, p, "");
+		for (i = 0; (v = strstr(u, "rule a {")) != NULL; i++)
+			v[5] = (char)('c' + i);		/* unique names */
+		rs = rule_load_string("t.rules", u, NULL, 0, err, sizeof(err));
+		if (p == 7 && rs == NULL)
+			fail_msg("%s", err);
+		if (p == 8 && (rs != NULL || strncmp(err, "t.rules:30:", 11) !=
+		    0 || strstr(err, ": the sets of all rules take more than "
+		    "64 MiB (a list used as in @NAME counts once)") == NULL))
+			fail_msg("%s", rs ? "loaded" : err);
+		rule_free(rs);
+		free(u);
+	}
+	free(s);
+}
+
 /* ---- files ------------------------------------------------------------- */
 
 static char tmpdir[] = "/tmp/test_rules.XXXXXX";
@@ -1836,6 +1921,7 @@ main(void)
 		cmocka_unit_test(test_lists_and_groups),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_set_budget),
 		cmocka_unit_test(test_files),
 		cmocka_unit_test(test_no_threshold),
 		cmocka_unit_test(test_count_and_sums),
