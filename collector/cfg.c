@@ -356,6 +356,8 @@ cfg_parse_size(const char *s, uint64_t *bytes)
 		    strcasecmp(p, "iB"))
 			return -1;
 	}
+	if (v > UINT64_MAX / mul)	/* "17179869185G" is not 1G */
+		return -1;
 	*bytes = v * mul;
 	return 0;
 }
@@ -922,6 +924,10 @@ begin_section(struct parser *p, char *hdr)
 			if (strcmp(c->groups[j].name, w[1]) == 0)
 				return perr(p, "[group %s] defined twice",
 				    w[1]);
+		/* Rules and whitelists keep a host's groups in 64 bits. */
+		if (c->ngroups == CFG_MAX_GROUPS)
+			return perr(p, "[group %s]: at most %d groups",
+			    w[1], CFG_MAX_GROUPS);
 		g = realloc(c->groups, (c->ngroups + 1) * sizeof(*g));
 		if (g == NULL)
 			return perr(p, "out of memory");

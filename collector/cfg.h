@@ -46,6 +46,8 @@ struct cfg_sampling {
 	int			force;		/* override what the export says */
 };
 
+#define CFG_MAX_GROUPS	64
+
 struct cfg_group {
 	char			*name;
 	struct cfg_cidr		*hosts;

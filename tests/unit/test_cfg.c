@@ -204,6 +204,17 @@ test_errors(void **state)
 	bad("[collector]\nlisten = 0.0.0.0:2055\nbogus = 1\n",
 	    "t.conf:3: unknown key \"bogus\" in [collector]");
 	bad("\n[colector]\n", "t.conf:2: unknown section [colector]");
+	{
+		/* 65 groups: one more than rules and whitelists can tell. */
+		char text[65 * 48];
+		size_t off = 0;
+		int i;
+
+		for (i = 0; i < 65; i++)
+			off += (size_t)snprintf(text + off, sizeof(text) - off,
+			    "[group g%d]\nhosts = 192.0.2.%d\n", i, i);
+		bad(text, "t.conf:129: [group g64]: at most 64 groups");
+	}
 	bad("workers = 2\n", "t.conf:1: workers: key outside of any section");
 	bad("[collector]\nworkers = 0\n",
 	    "t.conf:2: workers: 0 is out of range 1..64");
@@ -378,6 +389,14 @@ test_parsers(void **state)
 	assert_int_equal(sz, 1u << 30);
 	assert_int_equal(cfg_parse_size("1Gb2", &sz), -1);
 	assert_int_equal(cfg_parse_size("-1", &sz), -1);
+	/* Too big is refused, never wrapped into range (2^34+1 G is 2^64 +
+	 * 1 GiB: it once came out as 1 GiB). */
+	assert_int_equal(cfg_parse_size("17179869185G", &sz), -1);
+	assert_int_equal(cfg_parse_size("1099511627776G", &sz), -1);
+	assert_int_equal(cfg_parse_size("17179869183G", &sz), 0);
+	assert_true(sz == 17179869183ULL << 30);
+	bad("[collector]\nrcvbuf = 17179869185G\n", "t.conf:2: rcvbuf: "
+	    "\"17179869185G\" is not a size");
 
 	assert_int_equal(cfg_parse_listen("[::1]:6343", &l), 0);
 	assert_int_equal(l.addr.af, 6);
