@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Count individual test cases in meson's testlog.json.
+"""Count individual test cases in meson's testlog.json (one or more files).
 
 TAP tests (cmocka with CMOCKA_MESSAGE_OUTPUT=TAP, the golden runner) count
 one per `ok` / `not ok` line; a TAP program that crashed or timed out adds
@@ -12,8 +12,12 @@ import sys
 
 passed = failed = skipped = 0
 failures = []
-with open(sys.argv[1]) as f:
-    for line in f:
+lines = []
+for path in sys.argv[1:]:
+    with open(path) as f:
+        lines.extend(f)
+if True:
+    for line in lines:
         t = json.loads(line)
         out = t.get("stdout") or t.get("stdo") or ""
         cases = re.findall(r"^(not ok|ok)\b[^\n]*", out, re.M)
