@@ -149,21 +149,32 @@ struct detector {
 	struct rule_state	*st;
 	uint32_t		 max_keys;
 	struct fold		*fold;
+	uint64_t		*seen;		/* address keys, 0 empty */
+	uint32_t		 seen_mask, seen_n, seen_max;
 	struct detect_stats	 s;
 };
 
 struct detector *
-detector_new(struct hitq *q, uint32_t max_keys)
+detector_new(struct hitq *q, uint32_t max_keys, uint32_t max_hosts)
 {
 	struct detector *d = calloc(1, sizeof(*d));
+	uint32_t size = 64;
 
+	if (max_hosts == 0)
+		max_hosts = 1;
+	while (size < 2 * (uint64_t)max_hosts && size < (1u << 30))
+		size *= 2;
 	if (d == NULL || (d->fold = calloc(FOLD_SLOTS, sizeof(*d->fold)))
-	    == NULL) {
+	    == NULL || (d->seen = calloc(size, sizeof(*d->seen))) == NULL) {
+		if (d)
+			free(d->fold);
 		free(d);
 		return NULL;
 	}
 	d->q = q;
 	d->max_keys = max_keys;
+	d->seen_mask = size - 1;
+	d->seen_max = size / 2 < max_hosts ? size / 2 : max_hosts;
 	return d;
 }
 
@@ -175,6 +186,7 @@ detector_free(struct detector *d)
 	rule_state_free(d->st);
 	detref_put(d->ref);
 	free(d->fold);
+	free(d->seen);
 	free(d);
 }
 
@@ -377,6 +389,37 @@ whitelisted(const struct detector *d, const struct enriched *e,
 	return wl_match(d->ref->wl, &q, mask) != 0;
 }
 
+/* The first sight of a local host: tell the manager (learning starts). */
+static void
+sighting(struct detector *d, const struct enriched *e,
+    const struct flow_addr *exporter, uint64_t groups, uint64_t now)
+{
+	uint64_t key = flow_addr_key(e->local);
+	uint32_t i = (uint32_t)key & d->seen_mask;
+	struct det_hit h;
+
+	while (d->seen[i] != 0) {
+		if (d->seen[i] == key)
+			return;
+		i = (i + 1) & d->seen_mask;
+	}
+	if (d->seen_n >= d->seen_max) {
+		d->s.hosts_untracked++;
+		return;
+	}
+	d->seen[i] = key;
+	d->seen_n++;
+	d->s.hosts_seen = d->seen_n;
+	memset(&h, 0, sizeof(h));
+	h.seen = 1;
+	h.host = *e->local;
+	h.exporter = *exporter;
+	h.host_groups = groups;
+	h.group = (int16_t)e->group;
+	h.ts_ms = now;
+	report(d, &h);
+}
+
 void
 detector_record(struct detector *d, const struct enriched *e,
     const struct flow_addr *exporter, uint64_t now)
@@ -402,6 +445,7 @@ detector_record(struct detector *d, const struct enriched *e,
 		sg = groups;
 	else
 		dg = groups;
+	sighting(d, e, exporter, groups, now);
 	fill_rec(e, sg, dg, now, &rr);
 	n = rule_count(rs);
 	for (i = 0; i < n; i++) {

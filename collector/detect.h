@@ -19,6 +19,12 @@
  *     merging the rules that matched one connection into one detection,
  *     ids, storage in Redis, alert sinks.
  *
+ * Learning starts when a host is first seen, in any record, not when it
+ * first matches a rule: a web server that opens nothing for a week and
+ * then starts to spam must not learn the spam.  So each detector reports
+ * every local host the first time it sees it (a bounded set of address
+ * keys; when full, a host's learning starts at its first learning hit).
+ *
  * Thresholds are counted per worker: the kernel keeps an exporter on one
  * worker, so a host seen by one exporter is counted whole; with several
  * workers and a host seen by several exporters, each counts its share.
@@ -56,9 +62,14 @@ struct detref	*detref_new(struct rulesref *rules, struct wl_index *wl);
 struct detref	*detref_get(struct detref *r);
 void		 detref_put(struct detref *r);
 
-/* What fired: one rule on one record (or on a threshold's window). */
+/*
+ * What fired: one rule on one record (or on a threshold's window); or,
+ * with `seen` set and no rule, the first sight of a local host by this
+ * worker, which starts the host's learning period.
+ */
 struct det_hit {
 	char			 rule[RULE_NAME_MAX];
+	uint8_t			 seen;
 	uint8_t			 severity;
 	uint8_t			 learn;		/* the rule learns */
 	uint8_t			 many;		/* many destinations */
@@ -108,11 +119,15 @@ struct detect_stats {
 	uint64_t	fold_evicted;	/* fold entries reported early: full */
 	uint64_t	state_keys;	/* gauge: threshold windows */
 	uint64_t	state_refused;	/* threshold windows refused: cap */
+	uint64_t	hosts_seen;	/* gauge: local hosts reported */
+	uint64_t	hosts_untracked; /* sightings not kept: table full */
 };
 
 struct detector;
 
-struct detector	*detector_new(struct hitq *q, uint32_t max_keys);
+/* max_keys: threshold windows; max_hosts: local hosts remembered as seen. */
+struct detector	*detector_new(struct hitq *q, uint32_t max_keys,
+		    uint32_t max_hosts);
 void		 detector_free(struct detector *d);
 /* Use these rules and this whitelist from now on (takes a reference). */
 void		 detector_set(struct detector *d, struct detref *ref);

@@ -27,36 +27,6 @@ dm_now(void)
 
 /* ---- a 64-bit-keyed index over a dense array -------------------------- */
 
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h ? h : 1;
-}
-
-static uint64_t
-fnv64(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	while (n--)
-		h = (h ^ *b++) * 0x100000001b3ULL;
-	return h;
-}
-
-#define FNV64_INIT	0xcbf29ce484222325ULL
-
-uint64_t
-dm_addr_key(const struct flow_addr *a)
-{
-	return mix64(fnv64(fnv64(FNV64_INIT, &a->af, 1), a->a,
-	    a->af == 4 ? 4 : 16));
-}
-
 static int
 dtab_grow(struct dtab *t)
 {
@@ -142,7 +112,7 @@ dtab_free(struct dtab *t)
 struct learn *
 dm_learn_get(struct detmgr *m, const struct flow_addr *host)
 {
-	long i = dtab_get(&m->learn_ix, dm_addr_key(host));
+	long i = dtab_get(&m->learn_ix, flow_addr_key(host));
 
 	return i >= 0 && flow_addr_eq(&m->learn[i].host, host) ?
 	    &m->learn[i] : NULL;
@@ -169,7 +139,7 @@ dm_learn_set(struct detmgr *m, const struct flow_addr *host,
 	}
 	m->learn[n].host = *host;
 	m->learn[n].until_ms = until_ms;
-	return dtab_put(&m->learn_ix, dm_addr_key(host), n);
+	return dtab_put(&m->learn_ix, flow_addr_key(host), n);
 }
 
 static struct sup *
@@ -225,16 +195,17 @@ sup_expire(struct detmgr *m, uint64_t now)
 static uint64_t
 sup_key_of(const struct det_hit *h)
 {
-	uint64_t x = fnv64(FNV64_INIT, h->rule, strlen(h->rule));
+	uint64_t x = flow_fnv64(FLOW_FNV64_INIT, h->rule, strlen(h->rule));
 
-	x = fnv64(x, h->host.a, sizeof(h->host.a));
+	x = flow_fnv64(x, h->host.a, sizeof(h->host.a));
 	if (h->suppress_key & RULE_KEY_DST && !h->many)
-		x = fnv64(x, h->remote.a, sizeof(h->remote.a));
+		x = flow_fnv64(x, h->remote.a, sizeof(h->remote.a));
 	if (h->suppress_key & RULE_KEY_DPORT)
-		x = fnv64(x, &h->dport, sizeof(h->dport));
+		x = flow_fnv64(x, &h->dport, sizeof(h->dport));
 	if (h->suppress_key & RULE_KEY_PROTO)
-		x = fnv64(x, &h->proto, sizeof(h->proto));
-	return mix64(x);
+		x = flow_fnv64(x, &h->proto, sizeof(h->proto));
+	x = flow_mix64(x);
+	return x ? x : 1;
 }
 
 /* ---- rules and whitelist --------------------------------------------- */
@@ -557,6 +528,10 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 		else
 			m->st.backlog_dropped++;
 		m->st.backlog = m->nbacklog;
+		return;
+	}
+	if (h->seen) {			/* a host seen: its period starts */
+		(void)learning(m, h, now);
 		return;
 	}
 	if (h->learn && learning(m, h, now)) {

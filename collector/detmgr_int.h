@@ -101,7 +101,6 @@ int	 dtab_put(struct dtab *t, uint64_t key, uint32_t pos);
 long	 dtab_get(const struct dtab *t, uint64_t key);
 void	 dtab_reindex(struct dtab *t, const void *v, size_t stride,
 	    size_t keyoff, uint32_t n);
-uint64_t dm_addr_key(const struct flow_addr *a);
 struct learn *dm_learn_get(struct detmgr *m, const struct flow_addr *host);
 int	 dm_learn_set(struct detmgr *m, const struct flow_addr *host,
 	    uint64_t until_ms);

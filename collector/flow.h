@@ -166,6 +166,40 @@ flow_addr_hash(uint32_t h, const struct flow_addr *a)
 	return flow_fnv(h, a->a, a->af == 6 ? 16 : 4);
 }
 
+/* 64-bit FNV-1a and the MurmurHash3 finaliser (every input bit moves
+ * every output bit), for tables keyed by 64-bit hashes. */
+#define FLOW_FNV64_INIT	0xcbf29ce484222325ULL
+static inline uint64_t
+flow_fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h;
+}
+
+static inline uint64_t
+flow_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+/* An address as a 64-bit key, never 0 (0 marks an empty slot). */
+static inline uint64_t
+flow_addr_key(const struct flow_addr *a)
+{
+	uint64_t h = flow_mix64(flow_fnv64(flow_fnv64(FLOW_FNV64_INIT, &a->af,
+	    1), a->a, a->af == 6 ? 16 : 4));
+
+	return h ? h : 1;
+}
+
 const char	*flow_type_name(int type);
 
 /*

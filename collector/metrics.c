@@ -142,6 +142,11 @@ render_detection(struct evbuffer *o, const struct metrics_view *v)
 	    w->state_keys);
 	one(o, "detect_windows_refused_total", "counter", "Threshold windows "
 	    "refused: cap reached", w->state_refused);
+	one(o, "detect_hosts_seen", "gauge", "Local hosts the workers have "
+	    "seen (their learning periods started)", w->hosts_seen);
+	one(o, "detect_hosts_untracked_total", "counter", "Sightings of "
+	    "local hosts not kept: the table was full (learning then starts "
+	    "at the host's first learning match)", w->hosts_untracked);
 	if (!v->detection)
 		return;
 	one(o, "detect_backlog", "gauge", "Hits waiting for the state in "

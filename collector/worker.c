@@ -300,6 +300,7 @@ worker_snapshot_add(struct worker *w, struct worker_snap *out)
 	ADD(det.evaluated); ADD(det.matched); ADD(det.whitelisted);
 	ADD(det.fired); ADD(det.reported); ADD(det.queue_full);
 	ADD(det.fold_evicted); ADD(det.state_keys); ADD(det.state_refused);
+	ADD(det.hosts_seen); ADD(det.hosts_untracked);
 #undef ADD
 	pthread_mutex_unlock(&w->mtx);
 }
@@ -381,7 +382,8 @@ worker_set_detect(struct worker *w, struct hitq *q)
 
 	if (keys > (1u << 24))
 		keys = 1u << 24;
-	if ((w->det = detector_new(q, keys ? (uint32_t)keys : 1)) == NULL)
+	if ((w->det = detector_new(q, keys ? (uint32_t)keys : 1,
+	    w->cfg->cfg->max_hosts)) == NULL)
 		return -1;
 	detector_set_cfg(w->det, w->cfg->cfg);
 	return 0;

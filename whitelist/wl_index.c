@@ -104,18 +104,6 @@ sortkey_cmp(const void *a, const void *b)
  * Multiply-xor over the key's three words, the high half kept: a query
  * hashes a key for each who key it asks about, so this is its main cost.
  */
-/* The finaliser of MurmurHash3: every input bit moves every output bit. */
-static inline uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= UINT64_C(0xff51afd7ed558ccd);
-	x ^= x >> 33;
-	x *= UINT64_C(0xc4ceb9fe1a85ec53);
-	x ^= x >> 33;
-	return x;
-}
-
 static uint32_t
 key_hash(const struct ixkey *k)
 {
@@ -129,9 +117,9 @@ key_hash(const struct ixkey *k)
 	 */
 	memcpy(w, k, sizeof(w));
 	h = w[0] ^ UINT64_C(0x9e3779b97f4a7c15);
-	h = mix64(h ^ w[1]);
-	h = mix64(h ^ w[2]);
-	return (uint32_t)mix64(h);
+	h = flow_mix64(h ^ w[1]);
+	h = flow_mix64(h ^ w[2]);
+	return (uint32_t)flow_mix64(h);
 }
 
 static void

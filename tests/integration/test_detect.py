@@ -96,7 +96,7 @@ class Smtp:
             self.proc.wait(timeout=10)
 
 
-def conf(tmp, port, mport, redis, smtp_port, syslog_path):
+def conf(tmp, port, mport, redis, smtp_port, syslog_path, learning='0'):
     wl = os.path.join(tmp, 'wl')
     os.makedirs(wl, exist_ok=True)
     with open(os.path.join(wl, 'site.wl'), 'w') as f:
@@ -119,7 +119,7 @@ flush_interval = 1
 [detect]
 rules = %s/rules/*.rules
 whitelist = %s/*.wl
-learning = 0
+learning = %s
 [alert file]
 path = %s/alerts.ndjson
 [alert syslog]
@@ -131,8 +131,8 @@ to = noc@example.net
 digest = 2s
 [alert redis]
 stream = alerts
-''' % (port, tmp, mport, pwd.getpwuid(os.geteuid()).pw_name, MAIL, WEB1, WEB2, redis.url, SRC, wl, tmp,
-       syslog_path, smtp_port)
+''' % (port, tmp, mport, pwd.getpwuid(os.geteuid()).pw_name, MAIL, WEB1, WEB2, redis.url, SRC, wl,
+       learning, tmp, syslog_path, smtp_port)
 
 
 def replay(pcap, port):
@@ -275,6 +275,76 @@ def test_end_to_end():
         redis.stop()
 
 
+def v9_send(port, src, dests):
+    """Records src -> (dst, dport) of dests from a fresh v9 exporter."""
+    sys.path.insert(0, HERE)
+    import v9gen
+    from fsharness import send_udp
+    send_udp(port, [v9gen.v9([v9gen.v9_template(),
+                              v9gen.v9_data_to(src, dests)], source_id=99)])
+
+
+def test_learning():
+    """learning: during a host's first period its outbound services are
+    learned, generalised (the remote's /24, the exact port), while the
+    rules that do not learn still fire; the period starts when the host is
+    first seen, so afterwards a new service of a host that only answered
+    clients alerts, and a learned one does not"""
+    tmp = tempfile.mkdtemp(prefix='fs-learn-')
+    pcap = os.path.join(tmp, 'traffic.pcap')
+    mktraffic.write_pcap(pcap)
+    redis = Redis()
+    redis.start()
+    port, mport, sport = free_udp_port(), free_tcp_port(), free_tcp_port()
+    syslog = Syslog(os.path.join(tmp, 'log.sock'))
+    text = conf(tmp, port, mport, redis, sport, syslog.path, learning='6s')
+    d = Daemon(FSD, text, tmp=tmp)
+    alerts = os.path.join(tmp, 'alerts.ndjson')
+    cfgarg = ['-f', d.conf]
+    try:
+        d.start(wait_metrics=mport)
+        assert replay(pcap, port) > 0
+        wait_for(lambda: d.alive() and len(ndjson(alerts)) >= 3,
+                 timeout=30, what='three detections')
+        time.sleep(3)
+        dets = ndjson(alerts)
+        # irc, smtp-from-non-mail and scan do not learn: they fire anyway
+        assert {(x['rule'], x['service']) for x in dets} == EXPECTED, dets
+        for x in dets:
+            assert 'unexpected-outbound' not in x.get('rules', []), x
+        # what was learned: web2's services, each to the remote /24
+        out = fs('whitelist', 'list', '--json', *cfgarg).stdout
+        learned = [json.loads(l) for l in out.splitlines()]
+        learned = [e for e in learned if e['source'] == 'learned']
+        got = {(e['who'], e['service']) for e in learned}
+        want = {(o.initiator, '%s/%d' % ('tcp' if o.proto == 6 else 'udp',
+                                         o.dport))
+                for o in mktraffic.expected_outbound()
+                if o.initiator != MAIL}         # its tcp/25 is allowed
+        assert got == want, (got, want)
+        for e in learned:
+            assert e['where'].endswith('.0/24'), e
+        # every host was seen: web1, which opens nothing, learns too
+        assert metric(metrics(mport), 'flowsentry_detect_hosts_seen') >= 3
+        wait_for(lambda: metric(metrics(mport),
+                                'flowsentry_learning_hosts') == 0,
+                 timeout=20, what='the learning periods to end')
+        # after the period: a new service alerts, a learned one does not
+        v9_send(port, WEB1, [('203.0.113.77', 3306)])
+        v9_send(port, WEB2, [(mktraffic.SCAN_TARGETS[0], 22)])
+        wait_for(lambda: len(ndjson(alerts)) >= 4, timeout=20,
+                 what='the detection of the new service')
+        time.sleep(3)
+        new = ndjson(alerts)[3:]
+        assert [(x['rule'], x['host'], x['service']) for x in new] == \
+            [('unexpected-outbound', WEB1, 'tcp/3306')], new
+    finally:
+        d.stop()
+        syslog.close()
+        redis.stop()
+
+
 tap = Tap()
 tap.case(test_end_to_end)
+tap.case(test_learning)
 tap.done()
