@@ -16,8 +16,15 @@
  * at the later line, handled like a bad line there (the list keeps what
  * came before it).  It is checked once, at the end or at the first bad
  * line, whose error it replaces when it comes before it.
+ *
+ * wl_parse_file reads at most FILE_MAX bytes: a regular file larger than
+ * that is refused by its size, before it is read; anything else (a pipe,
+ * a device) when its FILE_MAX + 1st byte arrives.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +161,8 @@ unique_ids(struct wl_list *l, size_t start, const char *name, char *err,
 	if (m < 2)
 		return 0;
 	if ((a = calloc(m, sizeof(*a))) == NULL)
-		return wl_err(err, errlen, "%s: out of memory", name);
+		return wl_err(err, errlen, "%s: out of memory",
+		    name);		/* errcov: untestable */
 	for (i = 0, m = 0; i < l->n; i++)
 		if (l->v[i].id != 0) {
 			a[m].id = l->v[i].id;
@@ -222,7 +230,8 @@ wl_parse(struct wl_list *l, const char *name, const char *text, char *err,
 	l->trailer = sb_take(&pend);
 	return unique_ids(l, start, name, err, errlen);
 nomem:
-	wl_err(err, errlen, "%s:%d: out of memory", name, lineno);
+	wl_err(err, errlen, "%s:%d: out of memory", name,
+	    lineno);			/* errcov: untestable */
 fail:
 	l->trailer = sb_take(&pend);
 	unique_ids(l, start, name, err, errlen);	/* an earlier error */
@@ -233,20 +242,27 @@ int
 wl_parse_file(struct wl_list *l, const char *path, char *err, size_t errlen)
 {
 	FILE *fp;
+	struct stat st;
 	char *buf = NULL, *p, *nul;
 	size_t n = 0, cap = 0, r;
 	int rc = -1, line = 1;
 
 	if ((fp = fopen(path, "re")) == NULL)
 		return wl_err(err, errlen, "%s: %s", path, strerror(errno));
+	/* A regular file says how large it is: a big one is not read. */
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uintmax_t)st.st_size > FILE_MAX)
+		goto large;
 	for (;;) {
-		if (cap - n < 4096) {
+		if (n == cap) {
+			if (cap > FILE_MAX)	/* FILE_MAX + 1 bytes read */
+				goto large;
 			cap = cap ? cap * 2 : 65536;
-			if (cap > FILE_MAX + 1 ||
-			    (p = realloc(buf, cap + 1)) == NULL) {
-				wl_err(err, errlen, cap > FILE_MAX + 1 ?
-				    "%s: larger than %u MiB" : "%s: out of "
-				    "memory (%u MiB)", path, FILE_MAX >> 20);
+			if (cap > FILE_MAX)
+				cap = FILE_MAX + 1;
+			if ((p = realloc(buf, cap + 1)) == NULL) {
+				wl_err(err, errlen, "%s: out of memory",
+				    path);	/* errcov: untestable */
 				goto out;
 			}
 			buf = p;
@@ -267,6 +283,9 @@ wl_parse_file(struct wl_list *l, const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	rc = wl_parse(l, path, buf, err, errlen);
+	goto out;
+large:
+	wl_err(err, errlen, "%s: larger than %u MiB", path, FILE_MAX >> 20);
 out:
 	free(buf);
 	fclose(fp);

@@ -495,9 +495,26 @@ test_line_errors(void **state)
 		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		  "aaa * any -", "bad host '@aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		  "a...': too long" },
+		{ "* app:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaa any -", "bad service 'app:aaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaa...': too long" },
+		{ "* * any - x author=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		  "aaaaaaaaaaaaaaaaaaaaa", "author= value too long" },
+		{ "* * any - x created=2026-11-01T10:00:00.0000000000000000000000"
+		  "0000000000000000000000000000000000000000000000000000000000000000"
+		  "00000000000000000000000000000000000Z", "created= value too "
+		  "long" },
+		{ "* * any - author=a author=b", "author= given twice" },
+		{ "* * any - source=staff x source=learned source=staff",
+		  "source= given twice" },
+		{ "* * any - created=2026-11-01T10:00:00Z "
+		  "created=2026-11-01T10:00:00Z", "created= given twice" },
 	};
+	struct wl_list l;
 	struct wl_entry e;
-	char err[WL_ERR_MAX];
+	char err[WL_ERR_MAX], *text, want[WL_ERR_MAX];
 	size_t i;
 
 	(void)state;
@@ -508,6 +525,22 @@ test_line_errors(void **state)
 		if (strcmp(err, t[i].err) != 0)
 			fail_msg("'%s': error \"%s\", want \"%s\"", t[i].line,
 			    err, t[i].err);
+		/* In a file: the same reason, after "NAME:LINE: ". */
+		if (t[i].line[0] == '\0' || t[i].line[0] == '#')
+			continue;		/* blank or comment there */
+		assert_non_null(text = malloc(strlen(t[i].line) + 64));
+		sprintf(text, "# c\n* * any - ok\n%s\n* * any - after\n",
+		    t[i].line);
+		snprintf(want, sizeof(want), "t.wl:3: %s", t[i].err);
+		wl_list_init(&l);
+		if (wl_parse(&l, "t.wl", text, err, sizeof(err)) == 0)
+			fail_msg("accepted in a file: '%s'", t[i].line);
+		if (strcmp(err, want) != 0)
+			fail_msg("'%s': error \"%s\", want \"%s\"", t[i].line,
+			    err, want);
+		assert_int_equal(l.n, 1);
+		wl_list_free(&l);
+		free(text);
 	}
 	/* author= inside the text is text; the trailing one is metadata. */
 	e = line_ok("* * any - author=a x author=b");
@@ -601,8 +634,140 @@ test_text_errors(void **state)
 	snprintf(want, sizeof(want), "%s:3: NUL byte", path);
 	assert_string_equal(err, want);
 	assert_int_equal(l.n, 1);
+	/* Over 256 MiB: refused by its size, unread (a sparse file). */
+	assert_int_equal(truncate(path, (off_t)(256u << 20) + 1), 0);
+	assert_int_equal(wl_parse_file(&l, path, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s: larger than 256 MiB", path);
+	assert_string_equal(err, want);
+	assert_int_equal(l.n, 1);
 	unlink(path);
+	/* A directory opens, but does not read. */
+	assert_int_equal(wl_parse_file(&l, "/", err, sizeof(err)), -1);
+	assert_string_equal(err, "/: Is a directory");
+	assert_int_equal(l.n, 1);
 	wl_list_free(&l);
+}
+
+/* wl_entry_check refuses e with exactly want, and wl_format_entry too. */
+static void
+bad_entry(const struct wl_entry *e, const char *want)
+{
+	char err[WL_ERR_MAX] = "", buf[WL_LINE_MAX];
+
+	if (wl_entry_check(e, err, sizeof(err)) == 0)
+		fail_msg("accepted, want \"%s\"", want);
+	if (strcmp(err, want) != 0)
+		fail_msg("error \"%s\", want \"%s\"", err, want);
+	assert_int_equal(wl_format_entry(e, buf, sizeof(buf)), -1);
+}
+
+/* Every reason of wl_entry_check: entries changed after parsing. */
+static void
+test_entry_errors(void **state)
+{
+	struct wl_entry e;
+
+	(void)state;
+	e = line_ok("10.0.0.0/8 * any -");
+	e.who_addr.a[3] = 1;
+	bad_entry(&e, "bad host address or prefix");
+	e = line_ok("10.0.0.0/8 * any -");
+	e.who_len = 33;
+	bad_entry(&e, "bad host address or prefix");
+	e = line_ok("192.0.2.1 * any -");
+	e.who_addr.af = 0;
+	bad_entry(&e, "bad host address or prefix");
+	e = line_ok("@web * any -");
+	e.group[3] = ' ';
+	bad_entry(&e, "bad group name");
+	e = line_ok("@web * any -");
+	e.group[0] = '\0';
+	bad_entry(&e, "bad group name");
+	e = line_ok("* * any -");
+	e.who = 0;
+	bad_entry(&e, "bad kind of host");
+	e.who = WL_WHO_ANY + 1;
+	bad_entry(&e, "bad kind of host");
+	e = line_ok("* gre/* any -");
+	e.svc = WL_SVC_PORT;
+	bad_entry(&e, "protocol 47 has no ports");
+	e = line_ok("* app:TLS any -");
+	e.app[1] = '\t';
+	bad_entry(&e, "bad application name");
+	e = line_ok("* app:TLS any -");
+	memset(e.app, 'a', sizeof(e.app));		/* no NUL */
+	bad_entry(&e, "bad application name");
+	e = line_ok("* * any -");
+	e.svc = 0;
+	bad_entry(&e, "bad kind of service");
+	e.svc = WL_SVC_ANY + 1;
+	bad_entry(&e, "bad kind of service");
+	e = line_ok("* * 198.51.100.0/24 -");
+	e.where_addr.a[3] = 7;
+	bad_entry(&e, "bad destination address or prefix");
+	e = line_ok("* * 2001:db8::/32 -");
+	e.where_len = 129;
+	bad_entry(&e, "bad destination address or prefix");
+	e = line_ok("* * AS1 -");
+	e.asn = 0;
+	bad_entry(&e, "AS number 0");
+	e = line_ok("* * us -");
+	e.country[0] = 'u';
+	bad_entry(&e, "bad country code");
+	e = line_ok("* * us -");
+	e.country[2] = 'A';
+	bad_entry(&e, "bad country code");
+	e = line_ok("* * any -");
+	e.where = 0;
+	bad_entry(&e, "bad kind of destination");
+	e.where = WL_WHERE_ANY + 1;
+	bad_entry(&e, "bad kind of destination");
+	/* 9999-12-31 (the next midnight) is the last expiry there is. */
+	e = line_ok("* * any 9999-12-31");
+	assert_int_equal(wl_entry_check(&e, NULL, 0), 0);
+	e.expires_ms++;
+	bad_entry(&e, "expiry out of range");
+	e = line_ok("* * any - created=9999-12-31T23:59:59.999Z");
+	assert_int_equal(wl_entry_check(&e, NULL, 0), 0);
+	e.created_ms++;
+	bad_entry(&e, "created= out of range");
+	e = line_ok("* * any - source=learned");
+	e.source = WL_SRC_LEARNED + 1;
+	bad_entry(&e, "bad source");
+	e = line_ok("* * any - author=ana");
+	e.author[1] = ' ';
+	bad_entry(&e, "bad author");
+	memset(e.author, 'b', sizeof(e.author));	/* no NUL */
+	bad_entry(&e, "bad author");
+	e = line_ok("* * any - id=9223372036854775807");
+	assert_int_equal(wl_entry_check(&e, NULL, 0), 0);
+	e.id++;
+	bad_entry(&e, "id out of range");
+	e = line_ok("* * any - ok");
+	memset(e.comment, 'c', sizeof(e.comment));	/* no NUL */
+	bad_entry(&e, "comment too long");
+	e = line_ok("* * any - ok");
+	snprintf(e.comment, sizeof(e.comment), "evil\n* * any - x");
+	bad_entry(&e, "control character in comment");
+	snprintf(e.comment, sizeof(e.comment), "del\x7f");
+	bad_entry(&e, "control character in comment");
+	snprintf(e.comment, sizeof(e.comment), " x");
+	bad_entry(&e, "comment starts or ends with a blank");
+	snprintf(e.comment, sizeof(e.comment), "x\t");
+	bad_entry(&e, "comment starts or ends with a blank");
+	snprintf(e.comment, sizeof(e.comment), "trust me id=3");
+	bad_entry(&e, "comment ends in a metadata word");
+	snprintf(e.comment, sizeof(e.comment), "created=");
+	bad_entry(&e, "comment ends in a metadata word");
+	/* err may be small, or NULL. */
+	e.comment[0] = '\n';
+	{
+		char err[8];
+
+		assert_int_equal(wl_entry_check(&e, err, sizeof(err)), -1);
+		assert_string_equal(err, "control");
+	}
+	assert_int_equal(wl_entry_check(&e, NULL, 0), -1);
 }
 
 /* A file already in wl_format's form is written back byte for byte. */
@@ -1293,6 +1458,7 @@ main(void)
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_line_errors),
 		cmocka_unit_test(test_text_errors),
+		cmocka_unit_test(test_entry_errors),
 		cmocka_unit_test(test_roundtrip_exact),
 		cmocka_unit_test(test_roundtrip_normalise),
 		cmocka_unit_test(test_parse_append),
