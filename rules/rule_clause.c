@@ -8,7 +8,9 @@
  * at the end of a clause is never ignored.  `match` is only delimited
  * here (its tokens are compiled in pass 2, when every list is known);
  * checks that need the whole rule (match and severity are required,
- * min_samples needs a threshold) run at the closing brace.
+ * min_samples needs a threshold) run at the closing brace.  A threshold
+ * that counts distinct values of a field it is also keyed per (distinct
+ * dst per dst) is refused: it is always 1 and never passes its N.
  *
  *   match      EXPR
  *   threshold  count|sum bytes|sum packets|distinct dst|distinct dport
@@ -107,9 +109,13 @@ keyword(struct rule_cur *c, const char *clause, const char *w)
 	    rule_tok_str(t, buf, sizeof(buf)));
 }
 
-/* KEYS: src,dst,dport,proto,sport in any order, each once. */
+/*
+ * KEYS: src,dst,dport,proto,sport in any order, each once.  at, when not
+ * NULL, gets the token of each key given, by its index in keynames[].
+ */
 static int
-keys(struct rule_cur *c, const char *clause, uint32_t *mask)
+keys(struct rule_cur *c, const char *clause, uint32_t *mask,
+    const struct rule_tok **at)
 {
 	const struct rule_tok *t;
 	size_t i;
@@ -130,6 +136,8 @@ keys(struct rule_cur *c, const char *clause, uint32_t *mask)
 			return rule_terr(c->ld, c->f, t, "%s: %s given twice",
 			    clause, keynames[i].name);
 		*mask |= keynames[i].bit;
+		if (at != NULL)
+			at[i] = t;
 	} while (rule_cur_peek(c)->type == T_COMMA && rule_cur_next(c));
 	return 0;
 }
@@ -209,12 +217,43 @@ agg(struct rule_cur *c, const char *clause, enum rule_agg *out)
 	    "bytes, sum packets, distinct dst or distinct dport", clause);
 }
 
+/*
+ * distinct dst per dst (or dport per dport): each window holds one value
+ * of what it counts, so the count is always 1 and the rule never passes a
+ * threshold of 1 or more (and passes 0 at once, as count would).  The
+ * key is the mistake; say so where it is.
+ */
+static int
+distinct_per_itself(struct rule_cur *c, const struct rule_info *ri,
+    const char *clause, const struct rule_tok *const *at)
+{
+	const char *what;
+	size_t i;
+
+	if (ri->agg == RULE_AGG_DISTINCT_DST)
+		what = "dst";
+	else if (ri->agg == RULE_AGG_DISTINCT_DPORT)
+		what = "dport";
+	else
+		return 0;
+	for (i = 0; keynames[i].name; i++)
+		if (strcmp(keynames[i].name, what) == 0)
+			break;
+	if (!(ri->per_key & keynames[i].bit))
+		return 0;
+	return rule_terr(c->ld, c->f, at[i], "%s: distinct %s is always 1 "
+	    "when the window is per %s; leave %s out of the keys", clause,
+	    what, what, what);
+}
+
 static int
 c_threshold(struct rule_cur *c, struct rule *r, struct rule_pend *p,
     const char *clause)
 {
 	struct rule_info *ri = &r->info;
 	const struct rule_tok *t;
+	const struct rule_tok *at[sizeof(keynames) / sizeof(keynames[0])] = {
+		NULL };
 	char buf[64];
 
 	(void)p;
@@ -237,9 +276,10 @@ c_threshold(struct rule_cur *c, struct rule *r, struct rule_pend *p,
 		    clause, RULE_DISTINCT_MAX - 1);
 	if (keyword(c, clause, "within") != 0 ||
 	    duration(c, clause, WINDOW_MAX, &ri->window_secs) != 0 ||
-	    keyword(c, clause, "per") != 0)
+	    keyword(c, clause, "per") != 0 ||
+	    keys(c, clause, &ri->per_key, at) != 0)
 		return -1;
-	return keys(c, clause, &ri->per_key);
+	return distinct_per_itself(c, ri, clause, at);
 }
 
 static int
@@ -321,7 +361,8 @@ c_summary(struct rule_cur *c, struct rule *r, struct rule_pend *p,
 		return rule_terr(c->ld, c->f, t, "%s: longer than %d bytes",
 		    clause, RULE_SUMMARY_MAX - 1);
 	if ((s = malloc(t->len + 1)) == NULL)
-		return rule_terr(c->ld, c->f, t, "out of memory");
+		return rule_terr(c->ld, c->f, t,
+		    "out of memory"); /* errcov: untestable */
 	rule_tok_copy(t, s, t->len + 1);
 	if (check_fields(c, t, s) != 0) {
 		free(s);
@@ -347,7 +388,7 @@ c_suppress(struct rule_cur *c, struct rule *r, struct rule_pend *p,
 		return keyword(c, clause, "once or none");
 	rule_cur_next(c);
 	if (keyword(c, clause, "per") != 0 ||
-	    keys(c, clause, &ri->suppress_key) != 0)
+	    keys(c, clause, &ri->suppress_key, NULL) != 0)
 		return -1;
 	return duration(c, clause, SUPPRESS_MAX, &ri->suppress_secs);
 }

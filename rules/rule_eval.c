@@ -8,12 +8,15 @@
  * Tests read the record and their own operand only: no allocation, no
  * state, nothing written, so workers share a ruleset freely.  Countries
  * are compared as two-letter codes packed into an integer, applications
- * as short labels without regard to case; ports and protocols of `in`
- * are one bit test each.  A test with no src/dst qualifier holds when
- * either end satisfies it (so `port != 22` and `not port 22` differ).
+ * as short labels without regard to case.  Sets were built at load for
+ * their lookups: ports and protocols of `in` are one bit test each,
+ * addresses one binary search per family over sorted disjoint ranges
+ * (however many prefixes and whatever their lengths), AS numbers,
+ * countries and labels a binary search over sorted values.  A test with
+ * no src/dst qualifier holds when either end satisfies it (so `port !=
+ * 22` and `not port 22` differ).
  */
 #include <string.h>
-#include <strings.h>
 
 #include "rule_int.h"
 
@@ -37,45 +40,97 @@ bit(const uint8_t *bits, unsigned v)
 	return bits[v >> 3] >> (v & 7) & 1;
 }
 
+/*
+ * The ranges are disjoint and sorted by start: only the last one that
+ * starts at or before the address can hold it.
+ */
+static int
+in_span4(const struct rule_span4 *v, size_t n, const uint8_t *a)
+{
+	uint32_t x = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | a[3];
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {		/* the first range starting after x */
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].lo <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && x <= v[lo - 1].hi;
+}
+
+static int
+in_span6(const struct rule_span6 *v, size_t n, const uint8_t *a)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(v[mid].lo, a, 16) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && memcmp(a, v[lo - 1].hi, 16) <= 0;
+}
+
 static int
 in_addrs(const struct rule_set *s, const struct flow_addr *a,
     uint64_t groups)
 {
-	size_t i;
-
 	if (groups & s->groups)
 		return 1;
-	for (i = 0; i < s->n; i++)
-		if (rule_cidr_match(&s->cidr[i], a))
-			return 1;
+	if (a == NULL)
+		return 0;
+	if (a->af == 4)
+		return in_span4(s->span4, s->n4, a->a);
+	if (a->af == 6)
+		return in_span6(s->span6, s->n6, a->a);
 	return 0;
 }
 
 static int
 in_nums(const struct rule_set *s, uint32_t v)
 {
-	size_t i;
+	size_t lo = 0, hi = s->n, mid;
 
-	for (i = 0; i < s->n; i++)
-		if (s->num[i] == v)
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->num[mid] == v)
 			return 1;
+		if (s->num[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 
 static int
 app_is(const char *want, const char *app)
 {
-	return app && *app && strncasecmp(want, app, RULE_APP_MAX) == 0;
+	return app && *app && rule_app_cmp(want, app) == 0;
 }
 
 static int
 in_apps(const struct rule_set *s, const char *app)
 {
-	size_t i;
+	size_t lo = 0, hi = s->n, mid;
+	int d;
 
-	for (i = 0; i < s->n; i++)
-		if (app_is(s->app[i], app))
+	if (app == NULL || *app == '\0')
+		return 0;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((d = rule_app_cmp(app, s->app[mid])) == 0)
 			return 1;
+		if (d > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return 0;
 }
 

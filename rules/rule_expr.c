@@ -341,7 +341,7 @@ parse(struct ep *e, struct rule *r)
 		    rule_tok_str(t, buf, sizeof(buf)));
 	link_jumps(e, root, RULE_ACCEPT, RULE_REJECT);
 	if ((r->prog = malloc((size_t)e->nprog * sizeof(*r->prog))) == NULL)
-		return eerr(e, t, "out of memory");
+		return eerr(e, t, "out of memory"); /* errcov: untestable */
 	memcpy(r->prog, e->prog, (size_t)e->nprog * sizeof(*r->prog));
 	r->nprog = (size_t)e->nprog;
 	return 0;
@@ -362,7 +362,8 @@ rule_compile(struct rule_ld *ld, size_t i)
 	e.n = calloc(MAX_NODES, sizeof(*e.n));
 	e.prog = calloc(RULE_MAX_TESTS, sizeof(*e.prog));
 	if (e.n == NULL || e.prog == NULL)
-		rule_err(ld, p->f->name, 0, 0, "out of memory");
+		rule_err(ld, p->f->name, 0, 0,
+		    "out of memory"); /* errcov: untestable */
 	else
 		rc = parse(&e, &ld->rs->rule[i]);
 	free(e.n);

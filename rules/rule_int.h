@@ -98,13 +98,32 @@ struct rule_cidr {
 	uint8_t			plen;
 };
 
-/* An `in` set; which members are used depends on the test. */
+/*
+ * The addresses and prefixes of a set, per family, as the ranges they
+ * cover: without those inside another, so disjoint, and sorted, so that
+ * one binary search finds the only range that may hold an address.
+ * IPv4 in host order, IPv6 as bytes in network order (memcmp).
+ */
+struct rule_span4 {
+	uint32_t		 lo, hi;
+};
+struct rule_span6 {
+	uint8_t			 lo[16], hi[16];
+};
+
+/*
+ * An `in` set, built once at load; which members are used depends on the
+ * test.  Every form is searched in O(1) or O(log n) without allocating:
+ * bitmaps, sorted ranges, sorted numbers, labels sorted by rule_app_cmp.
+ */
 struct rule_set {
 	uint8_t			*bits;		/* ports: 65536 bits, protos: 256 */
-	struct rule_cidr	*cidr;		/* addresses */
+	struct rule_span4	*span4;		/* addresses: IPv4 */
+	struct rule_span6	*span6;		/* addresses: IPv6 */
+	size_t			 n4, n6;
 	uint32_t		*num;		/* AS numbers, country codes */
 	char			(*app)[RULE_APP_MAX];
-	size_t			 n;		/* of cidr, num or app */
+	size_t			 n;		/* of num or app */
 	uint64_t		 groups;	/* addresses: config groups */
 };
 
@@ -142,6 +161,12 @@ enum rule_kind { K_PORT, K_PROTO, K_HOST, K_NET, K_AS, K_CC, K_APP,
 
 /* Country code "us" -> 'U' << 8 | 'S'; 0 when s is not two letters. */
 uint32_t	rule_cc(const char *s, size_t len);
+/*
+ * Application labels compared over at most RULE_APP_MAX bytes, ASCII
+ * letters without regard to case (whatever the locale): <0, 0, >0.  The
+ * order that app sets are sorted in and searched by.
+ */
+int		rule_app_cmp(const char *a, const char *b);
 
 /* ---- the loader (rule_load.c, rule_parse.c, rule_clause.c) ----------- */
 
@@ -200,9 +225,6 @@ const struct rule_tok *rule_cur_peek(const struct rule_cur *c);
 const struct rule_tok *rule_cur_next(struct rule_cur *c);
 /* Is the next token word w?  Then take it. */
 int	rule_cur_accept(struct rule_cur *c, const char *w);
-/* The next token is of type tt, else an error naming what was wanted. */
-const struct rule_tok *rule_cur_want(struct rule_cur *c, enum rule_tokt tt,
-	    const char *what);
 /* Nothing may follow on the line (c->end is the line's end). */
 int	rule_cur_done(struct rule_cur *c, const char *clause);
 

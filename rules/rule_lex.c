@@ -7,8 +7,11 @@
  * any token and say where it stands.  Lines matter (one clause per line),
  * so a newline is a token, except inside ( ) and [ ], where an
  * expression or a list may run over several lines, and after a `\` that
- * ends a line.  `#` starts a comment outside strings.  A word is a run of
- * letters, digits and `_ . : / -`, which covers names, numbers, port
+ * ends a line.  A bracket left open would swallow the lines after it and
+ * be found far away, so it is reported where it was opened as soon as a
+ * line starts with `}` (the end of a rule, which no bracket can hold) or
+ * the file ends.  `#` starts a comment outside strings.  A word is a run
+ * of letters, digits and `_ . : / -`, which covers names, numbers, port
  * ranges, addresses and prefixes alike; what a word means is decided by
  * the parser.  Strings are unescaped in place (\" and \\ only).  Columns
  * count bytes from 1.
@@ -63,7 +66,8 @@ push(struct lexer *lx, enum rule_tokt tt, const char *s, size_t len)
 		size_t ncap = lx->cap ? lx->cap * 2 : 256;
 
 		if ((t = realloc(f->tok, ncap * sizeof(*t))) == NULL)
-			return lerr(lx, s, "out of memory");
+			return lerr(lx, s,
+			    "out of memory"); /* errcov: untestable */
 		f->tok = t;
 		lx->cap = ncap;
 	}
@@ -172,9 +176,36 @@ oper(struct lexer *lx)
 	    (unsigned char)*lx->p);
 }
 
+/* The outermost open ( or [ was never closed: say where it began. */
+static int
+unclosed(struct lexer *lx)
+{
+	return rule_err(lx->ld, lx->f->name, lx->open_line, lx->open_col,
+	    "'%c' is not closed", *lx->open);
+}
+
+/* Only blanks before at on its line? */
+static int
+first_on_line(const struct lexer *lx, const char *at)
+{
+	const char *p;
+
+	for (p = lx->bol; p < at; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\r')
+			return 0;
+	return 1;
+}
+
 static int
 punct(struct lexer *lx, enum rule_tokt tt)
 {
+	/*
+	 * A } that starts a line ends a rule, which nothing in brackets
+	 * can contain: the open bracket was left unclosed, and going on
+	 * would swallow the rule's end and whatever follows.
+	 */
+	if (tt == T_RBRACE && lx->depth > 0 && first_on_line(lx, lx->p))
+		return unclosed(lx);
 	if ((tt == T_LPAREN || tt == T_LBRACK) && lx->depth++ == 0) {
 		lx->open = lx->p;
 		lx->open_line = lx->line;
@@ -248,9 +279,8 @@ rule_lex(struct rule_ld *ld, struct rule_src *f)
 	while (*lx.p)
 		if (token(&lx) != 0)
 			return -1;
-	if (lx.depth > 0)	/* it ran to the end: say where it began */
-		return rule_err(ld, f->name, lx.open_line, lx.open_col,
-		    "'%c' is not closed", *lx.open);
+	if (lx.depth > 0)	/* it ran to the end */
+		return unclosed(&lx);
 	if (push(&lx, T_NL, lx.p, 0) != 0)	/* the last line ends */
 		return -1;
 	return push(&lx, T_EOF, lx.p, 0);

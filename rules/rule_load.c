@@ -156,7 +156,8 @@ read_file(struct rule_ld *ld, struct rule_src *f, FILE *fp)
 	int line;
 
 	if ((f->text = malloc(RULE_FILE_MAX + 1)) == NULL)
-		return rule_err(ld, f->name, 0, 0, "out of memory");
+		return rule_err(ld, f->name, 0, 0,
+		    "out of memory"); /* errcov: untestable */
 	len = fread(f->text, 1, RULE_FILE_MAX + 1, fp);
 	if (ferror(fp))
 		return rule_err(ld, f->name, 0, 0, "read error: %s",
@@ -179,13 +180,15 @@ load_one(struct rule_ld *ld, const char *name, const char *text)
 	int rc;
 
 	if ((f = new_src(ld, name)) == NULL)
-		return rule_err(ld, name, 0, 0, "out of memory");
+		return rule_err(ld, name, 0, 0,
+		    "out of memory"); /* errcov: untestable */
 	if (text) {
 		if (strlen(text) > RULE_FILE_MAX)
 			return rule_err(ld, name, 0, 0, "larger than %u bytes",
 			    RULE_FILE_MAX);
 		if ((f->text = strdup(text)) == NULL)
-			return rule_err(ld, name, 0, 0, "out of memory");
+			return rule_err(ld, name, 0, 0,
+			    "out of memory"); /* errcov: untestable */
 	} else {
 		if ((fp = fopen(name, "r")) == NULL)
 			return rule_err(ld, name, 0, 0, "%s", strerror(errno));
@@ -215,7 +218,8 @@ load_glob(struct rule_ld *ld, const char *pattern)
 	if (rc == GLOB_NOMATCH)
 		return rule_err(ld, pattern, 0, 0, "no file matches");
 	if (rc != 0)			/* GLOB_NOSPACE: no GLOB_ERR */
-		return rule_err(ld, pattern, 0, 0, "out of memory");
+		return rule_err(ld, pattern, 0, 0,
+		    "out of memory"); /* errcov: untestable */
 	for (i = 0, rc = 0; i < g.gl_pathc && rc == 0; i++)
 		rc = load_one(ld, g.gl_pathv[i], NULL);
 	globfree(&g);
@@ -239,7 +243,8 @@ begin(struct rule_ld *ld, const char *first, const char *const *groups,
 		return rule_err(ld, first, 0, 0, "more than %d groups",
 		    RULE_GROUPS_MAX);
 	if ((ld->rs = calloc(1, sizeof(*ld->rs))) == NULL)
-		return rule_err(ld, first, 0, 0, "out of memory");
+		return rule_err(ld, first, 0, 0,
+		    "out of memory"); /* errcov: untestable */
 	return 0;
 }
 

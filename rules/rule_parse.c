@@ -148,7 +148,8 @@ parse_list(struct rule_cur *c)
 		return rule_terr(ld, c->f, name, "more than %d lists",
 		    RULE_MAX_LISTS);
 	if ((l = realloc(ld->list, (ld->nlists + 1) * sizeof(*l))) == NULL)
-		return rule_terr(ld, c->f, name, "out of memory");
+		return rule_terr(ld, c->f, name,
+		    "out of memory"); /* errcov: untestable */
 	ld->list = l;
 	l = &ld->list[ld->nlists];
 	memset(l, 0, sizeof(*l));
@@ -189,7 +190,8 @@ new_rule(struct rule_cur *c, const struct rule_tok *kw,
 	if ((r = realloc(rs->rule, (rs->nrules + 1) * sizeof(*r))) == NULL ||
 	    (rs->rule = r, p = realloc(ld->pend, (rs->nrules + 1) *
 	    sizeof(*p))) == NULL) {
-		rule_terr(ld, c->f, name, "out of memory");
+		rule_terr(ld, c->f, name,
+		    "out of memory"); /* errcov: untestable */
 		return NULL;
 	}
 	ld->pend = p;

@@ -9,12 +9,17 @@
  * numbers, and a word that does not fit is reported where the list
  * writes it.  The items of a set are first gathered (inline words, the
  * words of each @list, the bits of each @group) and then read into the
- * set's form: a bitmap for ports and protocols (one bit test at match
- * time), arrays for the rest.  @NAME means the config's [group NAME] if
- * there is one and the use is an address, else the rule files' list NAME;
- * so a rule file may define an empty `list mail-servers` as the default
- * of a group that a config may or may not have.  Sets belong to the
- * ruleset and are freed with it.
+ * set's form, built once so that a match never walks the items: a bitmap
+ * for ports and protocols (one bit test); for addresses, the ranges the
+ * prefixes cover, per family, sorted, without those inside another, so
+ * that they are disjoint and one binary search finds the only range
+ * that may hold an address, whatever the prefixes' lengths; sorted
+ * arrays for AS numbers and countries, and for labels in the order of
+ * rule_app_cmp, searched by halves too.  @NAME means the config's [group
+ * NAME] if there is one and the use is an address, else the rule files'
+ * list NAME; so a rule file may define an empty `list mail-servers` as
+ * the default of a group that a config may or may not have.  Sets belong
+ * to the ruleset and are freed with it.
  *
  * What a load spends on sets is bounded whatever the files say: a list
  * used as `in @NAME` is read once per kind and the set shared by every
@@ -74,7 +79,8 @@ add(struct rule_cur *c, struct items *it, const struct rule_src *f,
 		size_t ncap = it->cap ? it->cap * 2 : 16;
 
 		if ((v = realloc(it->v, ncap * sizeof(*v))) == NULL)
-			return rule_terr(c->ld, f, t, "out of memory");
+			return rule_terr(c->ld, f, t,
+			    "out of memory"); /* errcov: untestable */
 		it->v = v;
 		it->cap = ncap;
 	}
@@ -164,8 +170,8 @@ form_size(enum rule_kind k, size_t n)
 		return 65536 / 8;
 	case K_PROTO:
 		return 256 / 8;
-	case K_NET:
-		return m * sizeof(struct rule_cidr);
+	case K_NET:			/* as if every item were IPv6 */
+		return m * sizeof(struct rule_span6);
 	case K_APP:
 		return m * RULE_APP_MAX;
 	default:
@@ -183,8 +189,6 @@ alloc_form(struct rule_set *s, enum rule_kind k, size_t n)
 	case K_PORT:
 	case K_PROTO:
 		return (s->bits = calloc(form_size(k, n), 1)) ? 0 : -1;
-	case K_NET:
-		return (s->cidr = calloc(m, sizeof(*s->cidr))) ? 0 : -1;
 	case K_APP:
 		return (s->app = calloc(m, sizeof(*s->app))) ? 0 : -1;
 	default:
@@ -202,9 +206,6 @@ put(struct rule_set *s, enum rule_kind k, const union rule_val *v)
 	case K_PROTO:
 		set_bits(s->bits, (unsigned)v->num, (unsigned)v->num);
 		break;
-	case K_NET:
-		s->cidr[s->n++] = v->cidr;
-		break;
 	case K_APP:
 		memcpy(s->app[s->n++], v->app, RULE_APP_MAX);
 		break;
@@ -212,6 +213,147 @@ put(struct rule_set *s, enum rule_kind k, const union rule_val *v)
 		s->num[s->n++] = (uint32_t)v->num;
 		break;
 	}
+}
+
+/* ---- addresses: prefixes into sorted disjoint ranges ------------------ */
+
+static uint32_t
+addr4(const uint8_t *a)
+{
+	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+	    (uint32_t)a[2] << 8 | a[3];
+}
+
+static void
+span4(const struct rule_cidr *c, struct rule_span4 *sp)
+{
+	uint32_t host = c->plen >= 32 ? 0 : UINT32_MAX >> c->plen;
+
+	sp->lo = addr4(c->addr.a) & ~host;	/* host bits are clear anyway */
+	sp->hi = sp->lo | host;
+}
+
+static void
+span6(const struct rule_cidr *c, struct rule_span6 *sp)
+{
+	unsigned i;
+
+	memcpy(sp->lo, c->addr.a, 16);
+	memcpy(sp->hi, c->addr.a, 16);
+	for (i = c->plen; i < 128; i++) {
+		sp->lo[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		sp->hi[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+	}
+}
+
+/* By start, then the widest first. */
+static int
+cmp4(const void *a, const void *b)
+{
+	const struct rule_span4 *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi > y->hi ? -1 : x->hi < y->hi;
+}
+
+static int
+cmp6(const void *a, const void *b)
+{
+	const struct rule_span6 *x = a, *y = b;
+	int d = memcmp(x->lo, y->lo, 16);
+
+	return d ? d : memcmp(y->hi, x->hi, 16);
+}
+
+/*
+ * Sort, and drop each range that lies inside one kept before it; the
+ * count left.  Two prefixes are apart or one holds the other, and the
+ * one that holds comes first (same start, widest first), so a range that
+ * starts inside the last one kept lies wholly inside it: what is left is
+ * disjoint.
+ */
+static size_t
+merge4(struct rule_span4 *v, size_t n)
+{
+	size_t i, o = 0;
+
+	qsort(v, n, sizeof(*v), cmp4);
+	for (i = 0; i < n; i++)
+		if (o == 0 || v[i].lo > v[o - 1].hi)
+			v[o++] = v[i];
+	return o;
+}
+
+static size_t
+merge6(struct rule_span6 *v, size_t n)
+{
+	size_t i, o = 0;
+
+	qsort(v, n, sizeof(*v), cmp6);
+	for (i = 0; i < n; i++)
+		if (o == 0 || memcmp(v[i].lo, v[o - 1].hi, 16) > 0)
+			v[o++] = v[i];
+	return o;
+}
+
+/* The addresses and prefixes of a set into its ranges. */
+static int
+build_addrs(struct rule_cur *c, const struct rule_tok *at,
+    const struct items *it, struct rule_set *s)
+{
+	struct rule_cidr *v;
+	union rule_val u;
+	size_t i, n4 = 0, n6 = 0;
+	char why[160];
+
+	if ((v = calloc(it->n ? it->n : 1, sizeof(*v))) == NULL)
+		return rule_terr(c->ld, c->f, at,
+		    "out of memory"); /* errcov: untestable */
+	for (i = 0; i < it->n; i++) {
+		if (rule_value(K_NET, it->v[i].t, 0, &u, why,
+		    sizeof(why)) != 0) {
+			free(v);
+			return item_err(c->ld, &it->v[i], why);
+		}
+		v[i] = u.cidr;
+		if (v[i].addr.af == 4)
+			n4++;
+		else
+			n6++;
+	}
+	s->span4 = calloc(n4 ? n4 : 1, sizeof(*s->span4));
+	s->span6 = calloc(n6 ? n6 : 1, sizeof(*s->span6));
+	if (s->span4 == NULL || s->span6 == NULL) {
+		free(v);
+		return rule_terr(c->ld, c->f, at,
+		    "out of memory"); /* errcov: untestable */
+	}
+	for (i = 0; i < it->n; i++)
+		if (v[i].addr.af == 4)
+			span4(&v[i], &s->span4[s->n4++]);
+		else
+			span6(&v[i], &s->span6[s->n6++]);
+	free(v);
+	s->n4 = merge4(s->span4, s->n4);
+	s->n6 = merge6(s->span6, s->n6);
+	return 0;
+}
+
+/* ---- the other forms ---------------------------------------------------- */
+
+static int
+cmp_num(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_app(const void *a, const void *b)
+{
+	return rule_app_cmp(a, b);
 }
 
 static int
@@ -228,14 +370,21 @@ build(struct rule_cur *c, const struct rule_tok *at, const struct items *it,
 		    RULE_LOAD_SET_BYTES >> 20);
 	c->ld->set_bytes += bytes;
 	s->groups = it->groups;
+	if (k == K_NET)
+		return build_addrs(c, at, it, s);
 	if (alloc_form(s, k, it->n) != 0)
-		return rule_terr(c->ld, c->f, at, "out of memory");
+		return rule_terr(c->ld, c->f, at,
+		    "out of memory"); /* errcov: untestable */
 	for (i = 0; i < it->n; i++) {
 		if (rule_value(k, it->v[i].t, k == K_PORT, &v, why,
 		    sizeof(why)) != 0)
 			return item_err(c->ld, &it->v[i], why);
 		put(s, k, &v);
 	}
+	if (s->num != NULL)
+		qsort(s->num, s->n, sizeof(*s->num), cmp_num);
+	if (s->app != NULL)
+		qsort(s->app, s->n, sizeof(*s->app), cmp_app);
 	return 0;
 }
 
@@ -248,7 +397,7 @@ keep(struct rule_cur *c, struct rule_set *s)
 
 	if ((v = realloc(rs->sets, (rs->nsets + 1) * sizeof(*v))) == NULL)
 		return rule_terr(c->ld, c->f, rule_cur_peek(c),
-		    "out of memory");
+		    "out of memory"); /* errcov: untestable */
 	rs->sets = v;
 	rs->sets[rs->nsets++] = s;
 	return 0;
@@ -289,7 +438,8 @@ rule_set_parse(struct rule_cur *c, enum rule_kind k)
 		rc = rule_terr(c->ld, c->f, t, "expected @NAME or [ after in, "
 		    "got %s", rule_tok_str(t, buf, sizeof(buf)));
 	if (rc == 0 && (s = calloc(1, sizeof(*s))) == NULL)
-		rc = rule_terr(c->ld, c->f, t, "out of memory");
+		rc = rule_terr(c->ld, c->f, t,
+		    "out of memory"); /* errcov: untestable */
 	if (rc == 0 && (build(c, t, &it, k, s) != 0 || keep(c, s) != 0))
 		rc = -1;
 	free(it.v);
@@ -308,7 +458,8 @@ rule_set_free(struct rule_set *s)
 	if (s == NULL)
 		return;
 	free(s->bits);
-	free(s->cidr);
+	free(s->span4);
+	free(s->span6);
 	free(s->num);
 	free(s->app);
 	free(s);

@@ -20,13 +20,14 @@
 
 #define WORD_MAX	128
 
+/* The names proto() takes; its message lists them all, in this order. */
 static const struct {
 	const char	*name;
 	uint8_t		 num;
 } protos[] = {
-	{ "icmp", 1 }, { "igmp", 2 }, { "tcp", 6 }, { "udp", 17 },
-	{ "gre", 47 }, { "esp", 50 }, { "ah", 51 }, { "icmp6", 58 },
-	{ "ipv6-icmp", 58 }, { "sctp", 132 },
+	{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmp6", 58 },
+	{ "ipv6-icmp", 58 }, { "igmp", 2 }, { "gre", 47 }, { "esp", 50 },
+	{ "ah", 51 }, { "sctp", 132 },
 };
 
 /* Decimal digits of s[0..n) into *v, at most max. */
@@ -155,7 +156,7 @@ proto(const char *w, union rule_val *v, char *why, size_t len)
 	if (digits(w, strlen(w), 255, &v->num) == 0)
 		return 0;
 	return why_s(why, len, "\"%s\" is not a protocol (tcp, udp, icmp, "
-	    "icmp6, gre, esp, ah, sctp or 0-255)", w);
+	    "icmp6, ipv6-icmp, igmp, gre, esp, ah, sctp or 0-255)", w);
 }
 
 /* ADDR, or ADDR/LEN when net is set; host bits must be clear. */
@@ -209,6 +210,29 @@ rule_cc(const char *s, size_t len)
 	if (a < 'A' || a > 'Z' || b < 'A' || b > 'Z')
 		return 0;
 	return a << 8 | b;
+}
+
+static int
+fold(char c)
+{
+	unsigned char u = (unsigned char)c;
+
+	return u >= 'A' && u <= 'Z' ? u + ('a' - 'A') : u;
+}
+
+int
+rule_app_cmp(const char *a, const char *b)
+{
+	size_t i;
+	int x, y;
+
+	for (i = 0; i < RULE_APP_MAX; i++) {
+		x = fold(a[i]);
+		y = fold(b[i]);
+		if (x != y || x == 0)
+			return x - y;
+	}
+	return 0;
 }
 
 static int

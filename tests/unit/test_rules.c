@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "rule.h"
+#include "rule_int.h"		/* test_set_lookup looks at a built set */
 
 static const char *const groups[] = { "mail-servers", "web" };
 #define NGROUPS		2
@@ -241,6 +243,20 @@ test_clauses(void **state)
 	assert_int_equal(ri->agg, RULE_AGG_DISTINCT_DPORT);
 	assert_int_equal(ri->threshold, 9999);
 	assert_int_equal(rule_get(rs, 4)->window_secs, 30 * 86400);
+	rule_free(rs);
+
+	/*
+	 * distinct X may be keyed by any field but X (distinct dst per dst
+	 * is an error, see errors[]), and suppressed per X.
+	 */
+	rs = ok("rule a {\nmatch any\nseverity low\nthreshold distinct dst "
+	    "> 5 within 1m per src,dport,sport,proto\nsuppress once per dst "
+	    "1h\n}\nrule b {\nmatch any\nseverity low\nthreshold distinct "
+	    "dport > 5 within 1m per dst,src\nsuppress once per dport 1h\n}\n");
+	assert_int_equal(rule_get(rs, 0)->per_key, RULE_KEY_SRC |
+	    RULE_KEY_DPORT | RULE_KEY_SPORT | RULE_KEY_PROTO);
+	assert_int_equal(rule_get(rs, 1)->per_key, RULE_KEY_DST |
+	    RULE_KEY_SRC);
 	rule_free(rs);
 
 	/* Nothing at all, or only lists. */
@@ -613,6 +629,351 @@ test_lists_and_groups(void **state)
 	}
 }
 
+/* Every name the proto message lists is taken, as its number. */
+static void
+test_proto_names(void **state)
+{
+	static const struct {
+		const char	*name;
+		uint8_t		 num;
+	} want[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmp6", 58 },
+		{ "ipv6-icmp", 58 }, { "igmp", 2 }, { "gre", 47 },
+		{ "esp", 50 }, { "ah", 51 }, { "sctp", 132 },
+	};
+	const size_t nwant = sizeof(want) / sizeof(want[0]);
+	char err[RULE_ERR_MAX], expr[64], *w, *save = NULL;
+	struct trec t;
+	struct rule_rec *r = web(&t);
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < nwant; i++) {
+		r->proto = want[i].num;
+		snprintf(expr, sizeof(expr), "proto %s", want[i].name);
+		YES(expr, r);
+		snprintf(expr, sizeof(expr), "proto in [udp %s]", want[i].name);
+		YES(expr, r);
+		r->proto = 255;
+		NO(expr, r);
+	}
+	r->proto = 2;
+	YES("proto IGMP", r);
+	r->proto = 58;
+	YES("proto IPv6-ICMP", r);
+	/* The message: these names in this order, then the numbers. */
+	assert_null(rule_load_string("t.rules", "rule r {\nmatch proto x\n"
+	    "severity low\n}\n", NULL, 0, err, sizeof(err)));
+	assert_non_null(w = strchr(err, '('));
+	for (w = strtok_r(w + 1, " ,)", &save); w != NULL;
+	    w = strtok_r(NULL, " ,)", &save)) {
+		if (strcmp(w, "or") == 0)
+			continue;
+		if (n == nwant) {
+			assert_string_equal(w, "0-255");
+			n++;
+			continue;
+		}
+		assert_true(n < nwant);
+		assert_string_equal(w, want[n].name);
+		n++;
+	}
+	assert_int_equal(n, nwant + 1);
+}
+
+/* ---- sets: lookups ------------------------------------------------------ */
+
+static uint32_t
+xs32(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+struct pfx {
+	struct flow_addr	a;
+	unsigned		plen;
+};
+
+/* The model: is a in p, bit by bit? */
+static int
+pfx_has(const struct pfx *p, const struct flow_addr *a)
+{
+	unsigned i;
+
+	if (p->a.af != a->af)
+		return 0;
+	for (i = 0; i < p->plen; i++)
+		if ((p->a.a[i / 8] ^ a->a[i / 8]) & (0x80u >> (i % 8)))
+			return 0;
+	return 1;
+}
+
+/* A random address near the others (so prefixes nest and overlap). */
+static void
+near_addr(uint32_t *seed, struct flow_addr *a, int af)
+{
+	unsigned i;
+
+	memset(a, 0, sizeof(*a));
+	a->af = (uint8_t)af;
+	for (i = 0; i < 16; i++)
+		a->a[i] = (uint8_t)xs32(seed);
+	if (af == 4) {
+		a->a[0] = 10;
+		a->a[1] &= 3;
+	} else {
+		a->a[0] = 0x20;
+		a->a[1] = 0x01;
+		a->a[2] = 0x0d;
+		a->a[3] = 0xb8;
+		a->a[4] &= 3;
+	}
+}
+
+/* p's address with host bits cleared. */
+static void
+pfx_clear(struct pfx *p)
+{
+	unsigned i, max = p->a.af == 4 ? 32 : 128;
+
+	for (i = p->plen; i < max; i++)
+		p->a.a[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	if (p->a.af == 4)
+		memset(p->a.a + 4, 0, 12);
+}
+
+/*
+ * Address sets are ranges searched by halves: the same answers as testing
+ * every prefix (against a model, with nested prefixes of both families),
+ * contained and repeated prefixes dropped at load, and a lookup in
+ * 60000 prefixes costs a binary search, not 60000 tests.
+ */
+static void
+test_set_lookup(void **state)
+{
+	enum { NP = 500, NA = 20000, BIG = 60000, NL = 100000 };
+	static struct pfx p[NP];
+	const struct rule_set *set;
+	struct ruleset *rs;
+	struct trec t;
+	struct rule_rec *r = web(&t);
+	char *text, buf[64];
+	size_t i, k, o, cap, hits = 0;
+	uint32_t seed = 0x9e3779b9;
+	clock_t t0;
+	int want;
+
+	(void)state;
+	/* Random prefixes of both families against the model. */
+	cap = NP * 64 + 256;
+	text = malloc(cap);
+	assert_non_null(text);
+	o = (size_t)snprintf(text, cap, "list big =");
+	for (i = 0; i < NP; i++) {
+		int af = xs32(&seed) % 3 ? 4 : 6;
+
+		near_addr(&seed, &p[i].a, af);
+		p[i].plen = af == 4 ? 22 + xs32(&seed) % 11 :
+		    44 + xs32(&seed) % 85;
+		pfx_clear(&p[i]);
+		o += (size_t)snprintf(text + o, cap - o, " %s/%u",
+		    flow_addr_str(&p[i].a, buf, sizeof(buf)), p[i].plen);
+	}
+	snprintf(text + o, cap - o, "\nrule r {\nmatch dst in @big\n"
+	    "severity low\n}\n");
+	rs = ok(text);
+	set = rs->rule[0].prog[0].u.set;
+	assert_true(set->n4 > 0 && set->n6 > 0);
+	assert_true(set->n4 + set->n6 < NP);	/* some did nest */
+	for (i = 0; i < NA; i++) {
+		if (i % 2) {		/* inside a prefix of the set */
+			const struct pfx *q = &p[xs32(&seed) % NP];
+			unsigned b, max = q->a.af == 4 ? 32 : 128;
+
+			near_addr(&seed, &t.dst, q->a.af);
+			for (b = 0; b < q->plen && b < max; b++) {
+				uint8_t m = (uint8_t)(0x80u >> (b % 8));
+
+				t.dst.a[b / 8] = (uint8_t)((t.dst.a[b / 8] &
+				    ~m) | (q->a.a[b / 8] & m));
+			}
+		} else
+			near_addr(&seed, &t.dst, xs32(&seed) % 3 ? 4 : 6);
+		for (want = 0, k = 0; k < NP && !want; k++)
+			want = pfx_has(&p[k], &t.dst);
+		if (rule_match(rs, 0, r) != want)
+			fail_msg("%s: %d", flow_addr_str(&t.dst, buf,
+			    sizeof(buf)), !want);
+		hits += (size_t)want;
+	}
+	if (hits < NA / 4 || hits > NA * 3 / 4)
+		fail_msg("%zu hits", hits);
+	rule_free(rs);
+	free(text);
+
+	/* Edges: the ends of each family, adjacent halves, /0 and /32. */
+	r = web(&t);
+	flow_addr_parse(&t.dst, "255.255.255.255");
+	YES("dst in [255.255.255.255]", r);
+	YES("dst in [0.0.0.0/0]", r);
+	YES("dst in [128.0.0.0/1 10.0.0.0/8]", r);
+	NO("dst in [::/0 255.255.255.254 0.0.0.0/1]", r);
+	flow_addr_parse(&t.dst, "0.0.0.0");
+	YES("dst in [0.0.0.0 1.0.0.0/8]", r);
+	NO("dst in [0.0.0.1 ::]", r);
+	flow_addr_parse(&t.dst, "10.0.0.127");
+	YES("dst in [10.0.0.128/25 10.0.0.0/25]", r);
+	t.dst.a[3] = 128;
+	YES("dst in [10.0.0.128/25 10.0.0.0/25]", r);
+	t.dst.a[2] = 1;
+	NO("dst in [10.0.0.128/25 10.0.0.0/25]", r);
+	t.dst.a[15] = 0xff;		/* an IPv4 address's unused bytes */
+	YES("dst in [10.0.1.128]", r);
+	flow_addr_parse(&t.dst, "::ffff:10.0.0.1");
+	NO("dst in [10.0.0.0/8]", r);	/* a mapped address is IPv6 */
+	YES("dst in [10.0.0.0/8 ::ffff:0.0.0.0/96]", r);
+	flow_addr_parse(&t.dst, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	YES("dst in [::/0]", r);
+	YES("dst in [ffff::/16 2001:db8::/32]", r);
+	NO("dst in [0.0.0.0/0 ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]", r);
+	flow_addr_parse(&t.dst, "::");
+	YES("dst in [:: 2001:db8::/32]", r);
+	NO("dst in [::1 0.0.0.0]", r);
+
+	/* Built at load: contained and repeated prefixes dropped. */
+	rs = expr_rules("dst in [10.2.3.4 10.0.0.0/8 10.1.0.0/16 192.0.2.0/24 "
+	    "192.0.2.128/25 192.0.2.0/24 10.255.255.255 2001:db8:1::/48 "
+	    "fe80::1 2001:db8::/32]");
+	set = rs->rule[0].prog[0].u.set;
+	assert_int_equal(set->n4, 2);
+	assert_int_equal(set->n6, 2);
+	assert_int_equal(set->span4[0].lo, 0x0a000000);
+	assert_int_equal(set->span4[0].hi, 0x0affffff);
+	assert_int_equal(set->span4[1].lo, 0xc0000200);
+	assert_int_equal(set->span4[1].hi, 0xc00002ff);
+	rule_free(rs);
+
+	/*
+	 * 60000 prefixes, 100000 lookups: milliseconds (testing every prefix
+	 * took seconds, even over compact ranges).
+	 */
+	cap = (size_t)BIG * 16 + 256;
+	text = malloc(cap);
+	assert_non_null(text);
+	o = (size_t)snprintf(text, cap, "list big =");
+	for (i = 0; i < BIG; i++)
+		o += (size_t)snprintf(text + o, cap - o, " %zu.%zu.0.0/16",
+		    1 + i / 256, i % 256);
+	snprintf(text + o, cap - o, "\nrule r {\nmatch dst in @big\n"
+	    "severity low\n}\n");
+	rs = ok(text);
+	free(text);
+	r = web(&t);
+	t0 = clock();
+	for (i = 0, hits = 0; i < NL; i++) {
+		uint32_t x = xs32(&seed);
+
+		t.dst.a[0] = (uint8_t)(x >> 24);
+		t.dst.a[1] = (uint8_t)(x >> 16);
+		t.dst.a[2] = (uint8_t)(x >> 8);
+		t.dst.a[3] = (uint8_t)x;
+		want = t.dst.a[0] >= 1 &&
+		    (size_t)(t.dst.a[0] - 1) * 256 + t.dst.a[1] < BIG;
+		assert_int_equal(rule_match(rs, 0, r), want);
+		hits += (size_t)want;
+	}
+	if (clock() - t0 > CLOCKS_PER_SEC)
+		fail_msg("%d lookups in %d prefixes took %.2f s", NL, BIG,
+		    (double)(clock() - t0) / CLOCKS_PER_SEC);
+	assert_true(hits > NL / 2);
+	rule_free(rs);
+}
+
+/* AS numbers, countries and labels: sorted at load, searched by halves. */
+static void
+test_set_sorted(void **state)
+{
+	enum { BIG = 60000, NL = 100000 };
+	struct ruleset *rs;
+	struct trec t;
+	struct rule_rec *r = web(&t);
+	char *text, label[RULE_APP_MAX];
+	size_t i, o, cap;
+	uint32_t seed = 12345, v;
+	clock_t t0;
+
+	(void)state;
+	r->asn = 7;
+	YES("as in [15169 AS1 13335 7 1 7]", r);
+	r->asn = 2;
+	NO("as in [15169 AS1 13335 7 1 7]", r);
+	r->asn = 4294967295u;
+	YES("as in [4294967295 0]", r);
+	r->asn = 0;
+	YES("as in [4294967295 0]", r);
+	r->country = "FR";
+	YES("country in [us de fr it]", r);
+	r->country = "ES";
+	NO("country in [us de fr it]", r);
+	r->app = "ZOOM";
+	YES("app in [tls Tor zoom Amazon TLS \"BitTorrent\"]", r);
+	r->app = "amazon";
+	YES("app in [tls Tor zoom Amazon TLS \"BitTorrent\"]", r);
+	r->app = "bittorrent";
+	YES("app in [tls Tor zoom Amazon TLS \"BitTorrent\"]", r);
+	r->app = "Zoo";
+	NO("app in [tls Tor zoom Amazon TLS \"BitTorrent\"]", r);
+	r->app = "Zoom.Video";
+	NO("app in [tls Tor zoom Amazon TLS \"BitTorrent\"]", r);
+	r->app = "A_^";			/* '^' and '_' between 'Z' and 'a' */
+	YES("app in [\"a_^\" b]", r);
+	NO("app in [\"a_~\" b]", r);
+
+	/* 60000 AS numbers, every third one: 100000 lookups. */
+	cap = (size_t)BIG * 12 + 256;
+	text = malloc(cap);
+	assert_non_null(text);
+	o = (size_t)snprintf(text, cap, "list big =");
+	for (i = BIG; i-- > 0;)			/* written backwards */
+		o += (size_t)snprintf(text + o, cap - o, " AS%zu", i * 3 + 1);
+	snprintf(text + o, cap - o, "\nrule r {\nmatch as in @big\n"
+	    "severity low\n}\n");
+	rs = ok(text);
+	t0 = clock();
+	for (i = 0; i < NL; i++) {
+		r->asn = v = xs32(&seed) % (BIG * 3 + 10);
+		assert_int_equal(rule_match(rs, 0, r), v % 3 == 1 &&
+		    v < BIG * 3);
+	}
+	if (clock() - t0 > CLOCKS_PER_SEC)
+		fail_msg("%d lookups in %d AS numbers took %.2f s", NL, BIG,
+		    (double)(clock() - t0) / CLOCKS_PER_SEC);
+	rule_free(rs);
+
+	/* 60000 labels, looked up in another case. */
+	o = (size_t)snprintf(text, cap, "list big =");
+	for (i = 0; i < BIG; i++)
+		o += (size_t)snprintf(text + o, cap - o, " Ap%zu", i * 2);
+	snprintf(text + o, cap - o, "\nrule r {\nmatch app in @big\n"
+	    "severity low\n}\n");
+	rs = ok(text);
+	r->app = label;
+	t0 = clock();
+	for (i = 0; i < NL; i++) {
+		v = xs32(&seed) % (BIG * 2);
+		snprintf(label, sizeof(label), "aP%u", v);
+		assert_int_equal(rule_match(rs, 0, r), v % 2 == 0);
+	}
+	if (clock() - t0 > CLOCKS_PER_SEC)
+		fail_msg("%d lookups in %d labels took %.2f s", NL, BIG,
+		    (double)(clock() - t0) / CLOCKS_PER_SEC);
+	rule_free(rs);
+	free(text);
+}
+
 /* ---- errors ------------------------------------------------------------ */
 
 #define R(body)	"rule r {\n" body "}\n"
@@ -771,6 +1132,13 @@ static const struct {
 	{ R(MS "threshold count > 1 within 1m per\n"), "t.rules:4:34: "
 	  "threshold: src, dst, sport, dport or proto expected, got end of "
 	  "line" },
+	/* distinct X per X: always 1, refused at the key */
+	{ R(MS "threshold distinct dst > 20 within 1m per src,dst\n"),
+	  "t.rules:4:47: threshold: distinct dst is always 1 when the window "
+	  "is per dst; leave dst out of the keys" },
+	{ R(MS "threshold distinct dport > 0 within 1m per dport , proto\n"),
+	  "t.rules:4:44: threshold: distinct dport is always 1 when the "
+	  "window is per dport; leave dport out of the keys" },
 	{ R(MS "threshold count > 1 within 1m per src extra\n"),
 	  "t.rules:4:39: unexpected \"extra\" after threshold" },
 	{ R(MS "threshold count > 1 within 1m per src\nmin_samples x\n"),
@@ -783,6 +1151,25 @@ static const struct {
 	{ R("match\tsrc\nseverity low\n"), "t.rules:2:10: expected a "
 	  "primitive, got end of line" },
 	{ R("match (\nseverity low\n"), "t.rules:2:7: '(' is not closed" },
+	/*
+	 * An unclosed bracket is reported where it was opened once a line
+	 * starts with }, not where a later stray ) or ] closes it.
+	 */
+	{ "rule a {\n  match outbound and (dst port 25 or dst port 587\n"
+	  "  severity high\n}\n\nrule b {\n  match proto tcp)\n"
+	  "  severity low\n}\n", "t.rules:2:22: '(' is not closed" },
+	{ "rule a {\n  match outbound and (dst port 25 or dst port 587\n"
+	  "  severity high\n}\nlist x = 1 2]\n",
+	  "t.rules:2:22: '(' is not closed" },
+	{ R("match ((proto tcp) and port 80\nseverity low\n  \t"),
+	  "t.rules:2:7: '(' is not closed" },
+	{ "rule r {\r\nmatch (proto tcp or\r\n  port 80\r\n}\r\n"
+	  "rule s {\r\nmatch (any)\r\nseverity low\r\n}\r\n",
+	  "t.rules:2:7: '(' is not closed" },
+	{ R("match (port 80 or \\\n"), "t.rules:2:7: '(' is not closed" },
+	{ "list a = [ 1 2\n" R(MS), "t.rules:1:10: '[' is not closed" },
+	{ R("match in [10.0.0.1 }]\nseverity low\n"), "t.rules:2:20: \"}\" "
+	  "cannot be an item of a list" },
 	{ R("match frob\nseverity low\n"), "t.rules:2:7: unknown primitive "
 	  "\"frob\"" },
 	{ R("match src proto tcp\nseverity low\n"), "t.rules:2:7: src cannot "
@@ -819,11 +1206,11 @@ static const struct {
 	{ R("match as < 6\nseverity low\n"), "t.rules:2:10: as takes no "
 	  "comparison but =" },
 	{ R("match proto ipx\nseverity low\n"), "t.rules:2:13: proto: \"ipx\" "
-	  "is not a protocol (tcp, udp, icmp, icmp6, gre, esp, ah, sctp or "
-	  "0-255)" },
+	  "is not a protocol (tcp, udp, icmp, icmp6, ipv6-icmp, igmp, gre, "
+	  "esp, ah, sctp or 0-255)" },
 	{ R("match proto 256\nseverity low\n"), "t.rules:2:13: proto: \"256\" "
-	  "is not a protocol (tcp, udp, icmp, icmp6, gre, esp, ah, sctp or "
-	  "0-255)" },
+	  "is not a protocol (tcp, udp, icmp, icmp6, ipv6-icmp, igmp, gre, "
+	  "esp, ah, sctp or 0-255)" },
 	{ R("match host 10.0.0.0/8\nseverity low\n"), "t.rules:2:12: host: "
 	  "\"10.0.0.0/8\" is not an address" },
 	{ R("match host foo\nseverity low\n"), "t.rules:2:12: host: \"foo\" is "
@@ -906,8 +1293,8 @@ static const struct {
 	  "t.rules:1:10: list a: \"\" is not an application label (1 to 31 "
 	  "characters)" },
 	{ R("match proto in [tcp bogus]\nseverity low\n"), "t.rules:2:21: "
-	  "\"bogus\" is not a protocol (tcp, udp, icmp, icmp6, gre, esp, ah, "
-	  "sctp or 0-255)" },
+	  "\"bogus\" is not a protocol (tcp, udp, icmp, icmp6, ipv6-icmp, igmp, "
+	  "gre, esp, ah, sctp or 0-255)" },
 	{ R("match host in [1.2.3.4]\nseverity low\n"), "t.rules:2:12: host: "
 	  "\"in\" is not an address" },
 };
@@ -1919,6 +2306,9 @@ main(void)
 		cmocka_unit_test(test_remote),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_lists_and_groups),
+		cmocka_unit_test(test_proto_names),
+		cmocka_unit_test(test_set_lookup),
+		cmocka_unit_test(test_set_sorted),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_set_budget),
