@@ -367,15 +367,22 @@ fill_hit(const struct enriched *e, const struct rule_info *ri,
 	h->ts_ms = now;
 }
 
+/*
+ * Does the whitelist silence rule ri on this record?  Every matching rule
+ * asks the same question with one of three source masks, so the answers
+ * are kept for the record in wlc (index mask - 1; 0 unknown, 1 no, 2 yes).
+ */
 static int
 whitelisted(const struct detector *d, const struct enriched *e,
-    const struct rule_info *ri, uint64_t groups, uint64_t now)
+    const struct rule_info *ri, uint64_t groups, uint64_t now, uint8_t *wlc)
 {
 	struct wl_query q;
 	unsigned mask = wl_mask_of(ri);
 
 	if (mask == 0 || d->ref->wl == NULL)
 		return 0;
+	if (wlc[mask - 1])
+		return wlc[mask - 1] == 2;
 	memset(&q, 0, sizeof(q));
 	q.host = e->local;
 	q.host_groups = groups;
@@ -386,7 +393,8 @@ whitelisted(const struct detector *d, const struct enriched *e,
 	q.asn = e->geo.asn;
 	q.country = e->geo.country;
 	q.now_ms = now;
-	return wl_match(d->ref->wl, &q, mask) != 0;
+	wlc[mask - 1] = wl_match(d->ref->wl, &q, mask) != 0 ? 2 : 1;
+	return wlc[mask - 1] == 2;
 }
 
 /* The first sight of a local host: tell the manager (learning starts). */
@@ -429,6 +437,7 @@ detector_record(struct detector *d, const struct enriched *e,
 	struct rule_hit rh;
 	struct det_hit h;
 	uint64_t groups, sg = 0, dg = 0;
+	uint8_t wlc[3] = { 0, 0, 0 };
 	size_t i, n;
 
 	if (d->ref == NULL || d->ref->rules == NULL ||
@@ -455,7 +464,7 @@ detector_record(struct detector *d, const struct enriched *e,
 			continue;
 		d->s.matched++;
 		ri = rule_get(rs, i);
-		if (whitelisted(d, e, ri, groups, now)) {
+		if (whitelisted(d, e, ri, groups, now, wlc)) {
 			d->s.whitelisted++;
 			continue;
 		}

@@ -72,12 +72,10 @@ struct rule_state *
 rule_state_new(const struct ruleset *rs, uint32_t max_keys)
 {
 	struct rule_state *st;
-	uint32_t cap = 16;
+	uint32_t cap = 1024;		/* grows with use up to 2 * max_keys */
 
 	if (max_keys > MAX_KEYS_LIMIT)
 		max_keys = MAX_KEYS_LIMIT;
-	while (cap < 2 * (uint64_t)max_keys)
-		cap <<= 1;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	if ((st->slot = calloc(cap, sizeof(*st->slot))) == NULL) {
@@ -136,9 +134,14 @@ make_key(const struct rule_info *ri, size_t i, const struct rule_rec *r,
 static uint32_t
 key_hash(const struct skey *k)
 {
-	uint32_t h = flow_fnv(FLOW_FNV_INIT, k, sizeof(*k));
+	uint64_t w[(sizeof(*k) + 7) / 8] = { 0 }, h = FLOW_FNV64_INIT;
+	size_t i;
 
-	return h ? h : 1;
+	/* By words: FNV over the key's bytes was a visible cost per record. */
+	memcpy(w, k, sizeof(*k));
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		h = flow_mix64(h ^ w[i]);
+	return (uint32_t)h ? (uint32_t)h : 1;
 }
 
 /* The slot of key k, or the free slot where it would go. */
@@ -250,19 +253,56 @@ add_member(struct rule_state *st, struct win *w, uint32_t v)
 
 /* ---- windows ------------------------------------------------------------ */
 
+/*
+ * Double the table when it is half full (and the cap allows): memory
+ * follows the windows in use, not the configured maximum.  0, or -1
+ * without memory (the table stays as it is).
+ */
+static int
+grow(struct rule_state *st)
+{
+	uint32_t ncap = (st->mask + 1) * 2, i, j;
+	struct win *n;
+
+	if ((n = calloc(ncap, sizeof(*n))) == NULL)
+		return -1;
+	for (i = 0; i <= st->mask; i++) {
+		if (st->slot[i].hash == 0)
+			continue;
+		for (j = st->slot[i].hash & (ncap - 1); n[j].hash;
+		    j = (j + 1) & (ncap - 1))
+			;
+		n[j] = st->slot[i];
+	}
+	free(st->slot);
+	st->slot = n;
+	st->mask = ncap - 1;
+	return 0;
+}
+
 static struct win *
 window(struct rule_state *st, const struct skey *k, uint32_t *at)
 {
 	uint32_t h = key_hash(k), i = find(st, k, h);
 	struct win *w = &st->slot[i];
 
-	*at = i;
-	if (w->hash)
+	if (w->hash) {
+		*at = i;
 		return w;
+	}
 	if (st->keys >= st->max_keys) {
 		st->refused++;
 		return NULL;
 	}
+	if ((uint64_t)(st->keys + 1) * 2 > st->mask + 1) {
+		if (grow(st) == -1) {
+			st->refused++;
+			return NULL;
+		}
+		i = find(st, k, h);
+		w = &st->slot[i];
+	}
+	*at = i;
 	w->k = *k;
 	w->hash = h;
 	st->keys++;
