@@ -1,5 +1,12 @@
 /*
  * rsink.c - see rsink.h.
+ *
+ * A Redis that is connected but slow (a long command, DEBUG SLEEP, a
+ * stalled fork) does not answer, and every flush would add its commands
+ * to hiredis's output buffer: memory without bound.  So a flush is put
+ * off (counted as deferred, the aggregates kept and merged in memory
+ * under their caps) while more than RSINK_MAX_PENDING commands of the
+ * earlier ones are still unanswered.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,6 +16,8 @@
 
 #include "rconn.h"
 #include "rsink.h"
+
+#define RSINK_MAX_PENDING	65536	/* unanswered commands */
 
 struct rsink {
 	const struct cfg	*cfg;
@@ -235,7 +244,8 @@ rsink_flush(struct rsink *s, struct agg *a, uint64_t now_ms)
 	(void)now_ms;
 	if (a->hn == 0 && a->sn == 0)
 		return;
-	if (!rconn_up(s->rc)) {
+	if (!rconn_up(s->rc) ||
+	    rconn_stats(s->rc)->pending > RSINK_MAX_PENDING) {
 		s->st.flushes_deferred++;
 		return;
 	}

@@ -10,12 +10,15 @@
  * the field names of det_fields(); \n \r \t \\ and \xHH escapes in values;
  * what a line leaves out comes from a fixed example detection, its id
  * numbered), pushes each to every sink, then waits at most WAIT_MS
- * (default 0) until every sink has delivered or filtered all of them and
- * its queue and spool are empty.  Prints one line of stats a sink
- * ("stats NAME queued=.. delivered=.. ..."), then "idle" or "busy", and
- * calls alert_free() with FREE_MS (default 1000).  Exit 0, or 1 on a usage
- * or configuration error.
+ * (default 0) until every sink has delivered, filtered or dropped all of
+ * them and its queue and spool are empty.  Prints one line
+ * of stats a sink ("stats NAME queued=.. delivered=.. ..."), then "idle"
+ * or "busy", and calls alert_free() with FREE_MS (default 1000).  Exit
+ * 0, or 1 on a usage or configuration error.
+ *
+ * SIGPIPE is ignored, as flowsentryd does.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +125,20 @@ parse_line(struct det *d, char *line, unsigned seq)
 	return det_from_fields(d, kv, n);
 }
 
+static void
+print_stats(const char *what, const char *name, const struct alert_stats *st)
+{
+	printf("%s %s queued=%llu delivered=%llu filtered=%llu dropped=%llu "
+	    "failures=%llu spooled=%llu queue=%llu up=%d\n",
+	    what, name, (unsigned long long)st->queued,
+	    (unsigned long long)st->delivered,
+	    (unsigned long long)st->filtered,
+	    (unsigned long long)st->dropped,
+	    (unsigned long long)st->failures,
+	    (unsigned long long)st->spooled,
+	    (unsigned long long)st->queue, st->up);
+}
+
 static int
 idle(struct alert_sink **s, size_t n, uint64_t pushed)
 {
@@ -169,6 +186,7 @@ main(int argc, char **argv)
 	}
 	if (conf == NULL || optind != argc)
 		goto usage;
+	signal(SIGPIPE, SIG_IGN);
 	log_init(1, LOG_DEBUG, LOG_DAEMON);
 	if ((c = cfg_load(conf, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "alertdrv: %s\n", err);
@@ -200,16 +218,7 @@ main(int argc, char **argv)
 		nanosleep(&tick, NULL);
 	for (i = 0; i < n; i++) {
 		alert_stats(s[i], &st);
-		printf("stats %s queued=%llu delivered=%llu filtered=%llu "
-		    "dropped=%llu failures=%llu spooled=%llu queue=%llu "
-		    "up=%d\n",
-		    alert_name(s[i]), (unsigned long long)st.queued,
-		    (unsigned long long)st.delivered,
-		    (unsigned long long)st.filtered,
-		    (unsigned long long)st.dropped,
-		    (unsigned long long)st.failures,
-		    (unsigned long long)st.spooled,
-		    (unsigned long long)st.queue, st.up);
+		print_stats("stats", alert_name(s[i]), &st);
 	}
 	printf("%s\n", done ? "idle" : "busy");
 	fflush(stdout);

@@ -14,6 +14,15 @@
  * On alert_free() the digest is made into a mail at once, sent if the
  * time allows, and spooled in any case.
  *
+ * A relay that refuses one mail for good (a 5xx reply to its MAIL, RCPT
+ * or DATA) would, retried at the head of the spool, hold back every mail
+ * behind it forever.  So a mail refused that way EMAIL_MAX_REFUSALS times
+ * in a row is set aside as NAME.bad (kept for a person to look at; rename
+ * it back to NAME to send it again) with a warning naming it and its
+ * detections, and the next mail goes (each refusal before that fails the
+ * attempt, counted in `failures`).  4xx replies, refused logins, TLS and
+ * connection failures are retried without limit.
+ *
  * TLS: smtps:// is TLS from the start; on smtp://, `starttls = yes` uses
  * STARTTLS whenever the relay offers it and requires it when a username is
  * set (a password never goes out in clear); `starttls = no` never asks.
@@ -34,6 +43,7 @@
 #include "log.h"
 
 #define DIGEST_MAX		200	/* detections in one mail */
+#define EMAIL_MAX_REFUSALS	5	/* 5xx in a row: the mail is set aside */
 #define CONNECT_TIMEOUT_MS	10000
 #define TOTAL_TIMEOUT_MS	60000
 
@@ -55,7 +65,12 @@ struct email_sink {
 	uint64_t	 batch_due;
 	size_t		 nfiles;	/* mails in the spool */
 	uint64_t	 nspooled;	/* detections in them */
+	char		 refused[128];	/* the spooled mail refused last */
+	unsigned	 nrefused;	/* how many times in a row */
 };
+
+/* smtp_send(): delivered, failed (retry), refused for good (5xx). */
+enum smtp_result { SMTP_OK = 0, SMTP_FAILED = -1, SMTP_REFUSED = -2 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc;
@@ -179,9 +194,9 @@ envelope_addr(char *buf, size_t len, const char *a)
 		snprintf(buf, len, "<%s>", a);
 }
 
-static int
+static enum smtp_result
 smtp_send(struct alert_sink *s, struct email_sink *e, const char *msg,
-    size_t len, long timeout_ms)
+    size_t len, long timeout_ms, long *reply)
 {
 	struct upload u = { msg, len, 0 };
 	struct curl_slist *rcpt = NULL, *nr;
@@ -237,7 +252,42 @@ out:
 	curl_slist_free_all(rcpt);
 	if (c)
 		curl_easy_cleanup(c);
-	return rc == CURLE_OK ? 0 : -1;
+	*reply = code;
+	if (rc == CURLE_OK)
+		return SMTP_OK;
+	/* MAIL/RCPT refused (SEND_ERROR), the message refused after DATA. */
+	if (code >= 500 && code <= 599 && (rc == CURLE_SEND_ERROR ||
+	    rc == CURLE_WEIRD_SERVER_REPLY))
+		return SMTP_REFUSED;
+	return SMTP_FAILED;
+}
+
+/*
+ * The relay refused the spooled mail name for good once more: 1 when it
+ * has been set aside (go on with the next), 0 when it stays for a retry.
+ */
+static int
+refused(struct alert_sink *s, struct email_sink *e, const char *name,
+    size_t cnt, long reply)
+{
+	if (strcmp(e->refused, name) != 0) {
+		snprintf(e->refused, sizeof(e->refused), "%s", name);
+		e->nrefused = 0;
+	}
+	if (++e->nrefused < EMAIL_MAX_REFUSALS)
+		return 0;
+	e->refused[0] = '\0';
+	e->nrefused = 0;
+	if (alert_spool_reject(e->spool, name) != 0) {
+		alert_warnx(s, "setting %s/%s aside: %s", e->spool, name,
+		    strerror(errno));
+		return 0;
+	}
+	log_warnx("alert %s: %s/%s (%zu detection%s) refused %d times by %s "
+	    "(reply %ld): set aside as %s.bad", alert_name(s), e->spool, name,
+	    cnt, cnt == 1 ? "" : "s", EMAIL_MAX_REFUSALS, e->url, reply, name);
+	e->nspooled -= cnt < e->nspooled ? cnt : e->nspooled;
+	return 1;
 }
 
 /*
@@ -250,8 +300,9 @@ send_spool(struct alert_sink *s, struct email_sink *e, uint64_t deadline,
 {
 	char **names, *msg;
 	size_t n, i, len, cnt;
+	enum smtp_result r;
 	uint64_t now;
-	long timeout;
+	long timeout, reply;
 	int failed = 0;
 
 	if (alert_spool_list(e->spool, &names, &n) != 0) {
@@ -280,12 +331,14 @@ send_spool(struct alert_sink *s, struct email_sink *e, uint64_t deadline,
 			continue;
 		}
 		cnt = alert_mail_count(msg, len);
-		if (smtp_send(s, e, msg, len, timeout) != 0) {
-			free(msg);
+		r = smtp_send(s, e, msg, len, timeout, &reply);
+		free(msg);
+		if (r == SMTP_REFUSED && refused(s, e, names[i], cnt, reply))
+			continue;
+		if (r != SMTP_OK) {
 			failed = 1;
 			break;
 		}
-		free(msg);
 		*sent += cnt;
 		if (alert_spool_remove(e->spool, names[i]) != 0 &&
 		    alert_spool_reject(e->spool, names[i]) != 0) {

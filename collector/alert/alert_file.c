@@ -9,6 +9,20 @@
  * alert_reopen() (SIGHUP after logrotate) makes the thread open the path
  * again before its next line.  A failed write is retried with the
  * core's backoff; the detection stays queued.
+ *
+ * Every string of the detection is made valid UTF-8 (utf8_fix(): a byte
+ * that is not UTF-8 becomes '?') before det_json(): det_json() escapes
+ * quotes, backslashes and control
+ * characters but passes other bytes as they are, and a string from a flow
+ * or an enrichment that is not UTF-8 would make the line invalid JSON
+ * (RFC 8259 wants UTF-8; strict readers refuse the whole line).  The line
+ * buffer is large enough for the longest detection det_json() can write,
+ * so no detection is ever skipped for its size.
+ *
+ * A write that fails part way (disk full, a file size limit) would leave
+ * half a line, and the retry would glue a whole line to it: the file is
+ * cut back to where the line began.  When even that fails, the next line
+ * starts with a newline, so the torn piece stays a line of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +36,7 @@
 struct file_sink {
 	char	*path;
 	int	 fd;
+	int	 torn;		/* the last line may be unfinished */
 };
 
 static int
@@ -71,15 +86,75 @@ file_init(struct alert_sink *s, const struct cfg *c,
 	return 0;
 }
 
+/*
+ * Make the NUL-terminated s valid UTF-8 in place: every byte that does
+ * not start a well-formed sequence (overlong, surrogate, beyond U+10FFFF,
+ * cut short) becomes '?'.  Control characters stay: det_json() escapes
+ * them.
+ */
+static void
+utf8_fix(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n, i;
+	uint32_t v, min;
+
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			n = 2, v = *p & 0x1f, min = 0x80;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			n = 3, v = *p & 0x0f, min = 0x800;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			n = 4, v = *p & 0x07, min = 0x10000;
+		else
+			n = 0, v = 0, min = 0;
+		for (i = 1; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)	/* also stops at NUL */
+				break;
+			v = (v << 6) | (p[i] & 0x3f);
+		}
+		if (n == 0 || i < n || v < min || v > 0x10ffff ||
+		    (v >= 0xd800 && v <= 0xdfff)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
+#define CLEAN(c, f)	utf8_fix((c)->f)
+
+/*
+ * The longest det_json(): every string byte escaped as \u00XX (6 bytes),
+ * plus names, numbers and addresses.
+ */
+#define FILE_LINE_MAX	(6 * sizeof(struct det) + 1024)
+
 static int
 file_deliver(struct alert_sink *s, const struct det *d, uint64_t deadline)
 {
 	struct file_sink *f = alert_priv(s);
-	char line[DET_JSON_MAX + 1];
-	int n;
+	char line[FILE_LINE_MAX + 1];
+	struct det c = *d;
+	off_t end;
+	int n, i, e;
 
 	(void)deadline;
-	if ((n = det_json(d, line, sizeof(line) - 1)) < 0) {
+	CLEAN(&c, id);
+	CLEAN(&c, rule);
+	for (i = 0; i < DET_RULES_MAX; i++)
+		CLEAN(&c, rules[i]);
+	CLEAN(&c, group);
+	CLEAN(&c, service);
+	CLEAN(&c, app);
+	CLEAN(&c, country);
+	CLEAN(&c, as_org);
+	CLEAN(&c, summary);
+	if ((n = det_json(&c, line, sizeof(line) - 1)) < 0) {
 		alert_warnx(s, "detection %s does not fit a line; skipped",
 		    d->id);
 		return 0;
@@ -89,8 +164,19 @@ file_deliver(struct alert_sink *s, const struct det *d, uint64_t deadline)
 		alert_warnx(s, "%s: %s", f->path, strerror(errno));
 		return -1;
 	}
+	if (f->torn) {
+		if (alert_write_all(f->fd, "\n", 1, 0) != 0) {
+			alert_warnx(s, "%s: %s", f->path, strerror(errno));
+			return -1;
+		}
+		f->torn = 0;
+	}
+	end = lseek(f->fd, 0, SEEK_END);
 	if (alert_write_all(f->fd, line, (size_t)n, 0) != 0) {
-		alert_warnx(s, "%s: %s", f->path, strerror(errno));
+		e = errno;
+		if (end == -1 || ftruncate(f->fd, end) != 0)
+			f->torn = 1;
+		alert_warnx(s, "%s: %s", f->path, strerror(e));
 		return -1;
 	}
 	return 0;

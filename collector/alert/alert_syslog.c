@@ -26,8 +26,16 @@
  * and the program name must survive for the rsyslog rules to match.
  * A failed send closes the socket; the next attempt (after the core's
  * backoff) connects again, so a restarted collector is picked up.
+ *
+ * Every send has a time limit (SEND_TIMEOUT_MS, and never past the
+ * deadline alert_free() set): a unix datagram socket whose reader stopped
+ * reading (its queue full) or a TCP collector that stopped reading would
+ * otherwise block the sink's thread for good, and with it the daemon's
+ * shutdown.  A send that times out fails like any other: the detection
+ * stays queued, the ring bounds what waits and counts what it drops.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <errno.h>
@@ -43,7 +51,8 @@
 #include "alert_int.h"
 
 #define DEVLOG		"/dev/log"
-#define TCP_TIMEOUT	5	/* seconds, connect and send */
+#define TCP_TIMEOUT	5	/* seconds, connect */
+#define SEND_TIMEOUT_MS	2000	/* each message */
 
 enum dest { DEST_UNIX, DEST_UDP, DEST_TCP };
 
@@ -291,6 +300,24 @@ dest_open(struct alert_sink *s, struct syslog_sink *y)
 	return 0;
 }
 
+/* Bound the sends on fd to SEND_TIMEOUT_MS and to the deadline. */
+static void
+send_timeout(int fd, uint64_t deadline)
+{
+	uint64_t ms = SEND_TIMEOUT_MS, now;
+	struct timeval tv;
+
+	if (deadline != ALERT_NEVER) {
+		now = alert_now_ms();
+		ms = deadline > now ? deadline - now : 1;
+		if (ms > SEND_TIMEOUT_MS)
+			ms = SEND_TIMEOUT_MS;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 /* A TCP peer that closed (or sent anything: it never should). */
 static int
 tcp_gone(int fd)
@@ -311,7 +338,6 @@ syslog_deliver(struct alert_sink *s, const struct det *d, uint64_t deadline)
 	char msg[ALERT_SYSLOG_MAX + 16];
 	int n, hl, r;
 
-	(void)deadline;
 	/* Room before the message for the octet count. */
 	n = alert_syslog_format(msg + 16, ALERT_SYSLOG_MAX, d, y->format,
 	    y->facility, y->hostname, y->pid);
@@ -324,6 +350,7 @@ syslog_deliver(struct alert_sink *s, const struct det *d, uint64_t deadline)
 		dest_close(y);
 	if (y->fd == -1 && dest_open(s, y) != 0)
 		return -1;
+	send_timeout(y->fd, deadline);
 	if (y->dest == DEST_TCP) {
 		char cnt[16];
 
@@ -334,8 +361,14 @@ syslog_deliver(struct alert_sink *s, const struct det *d, uint64_t deadline)
 		r = send(y->fd, msg + 16, (size_t)n, MSG_NOSIGNAL) == n ? 0 :
 		    -1;
 	if (r != 0) {
-		alert_warnx(s, "sending to %s: %s", y->dest == DEST_UNIX ?
-		    y->path : y->host, strerror(errno));
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			alert_warnx(s, "sending to %s: not taken within %d ms "
+			    "(its queue is full: is anything reading?)",
+			    y->dest == DEST_UNIX ? y->path : y->host,
+			    SEND_TIMEOUT_MS);
+		else
+			alert_warnx(s, "sending to %s: %s", y->dest == DEST_UNIX ?
+			    y->path : y->host, strerror(errno));
 		dest_close(y);
 		return -1;
 	}

@@ -171,30 +171,54 @@ def send_udp(port, payloads, host='127.0.0.1'):
 
 
 class Redis:
-    """A private redis-server on a unix socket in a temporary directory."""
+    """A private redis-server on a unix socket in a temporary directory.
 
-    def __init__(self, tmp=None):
+    port: also listen on 127.0.0.1:port (tcp_url()); password: requirepass
+    (cli() authenticates with it); args: more redis-server options."""
+
+    def __init__(self, tmp=None, port=None, password=None, args=()):
         self.tmp = tmp or tempfile.mkdtemp(prefix='fs-redis-')
         self.sock = os.path.join(self.tmp, 'redis.sock')
         self.proc = None
+        self.port = port
+        self.password = password
+        self.args = list(args)
 
     @property
     def url(self):
         return 'unix:' + self.sock
 
+    def tcp_url(self, password=None):
+        """redis://[:PASSWORD@]127.0.0.1:PORT (needs port)."""
+        pw = ':%s@' % password if password is not None else ''
+        return 'redis://%s127.0.0.1:%d' % (pw, self.port)
+
     def start(self):
+        net = (['--port', str(self.port), '--bind', '127.0.0.1']
+               if self.port else ['--port', '0'])
+        auth = ['--requirepass', self.password] if self.password else []
         self.proc = subprocess.Popen(
-            ['redis-server', '--port', '0', '--unixsocket', self.sock,
+            ['redis-server'] + net + ['--unixsocket', self.sock,
              '--unixsocketperm', '700', '--save', '', '--appendonly', 'no',
-             '--dir', self.tmp], stdout=subprocess.DEVNULL,
+             '--dir', self.tmp] + auth + self.args, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         wait_for(lambda: self.cli('PING') == 'PONG', what='redis-server')
         return self
 
     def cli(self, *args):
-        p = subprocess.run(['redis-cli', '-s', self.sock] + list(args),
+        auth = ['--no-auth-warning', '-a', self.password] \
+            if self.password else []
+        p = subprocess.run(['redis-cli', '-s', self.sock] + auth + list(args),
                            capture_output=True, text=True, timeout=10)
         return p.stdout.strip()
+
+    def cli_bg(self, *args):
+        """redis-cli in the background (DEBUG SLEEP ...): the Popen."""
+        auth = ['--no-auth-warning', '-a', self.password] \
+            if self.password else []
+        return subprocess.Popen(['redis-cli', '-s', self.sock] + auth +
+                                list(args), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -250,3 +274,98 @@ class Tee:
                 frame = b'\0' * 12 + b'\x08\x00' + ip
                 f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
                                     len(frame), len(frame)) + frame)
+
+
+# ---- helpers for fault and flood tests ---------------------------------
+
+def metric_sum(page, name):
+    """The sum of a metric over all its label sets (0 when absent)."""
+    return sum(float(v) for v in re.findall(
+        r'^%s(?:\{[^}]*\})? (\S+)$' % re.escape(name), page, re.M))
+
+
+def metric_labels(page, name, label):
+    """{label value: metric value} of a labelled metric."""
+    out = {}
+    for lab, v in re.findall(r'^%s\{([^}]*)\} (\S+)$' % re.escape(name),
+                             page, re.M):
+        m = re.search(r'%s="([^"]*)"' % re.escape(label), lab)
+        if m:
+            out[m.group(1)] = out.get(m.group(1), 0) + float(v)
+    return out
+
+
+def rss_kb(pid):
+    """VmRSS of a process in kB (from /proc/PID/status)."""
+    with open('/proc/%d/status' % pid) as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1])
+    raise AssertionError('no VmRSS for %d' % pid)
+
+
+def send_from(src, port, payloads, dst='127.0.0.1'):
+    """Send payloads to dst:port from a socket bound to src (any address
+    of 127.0.0.0/8 is ours on Linux): a distinct exporter per source."""
+    fam = socket.AF_INET6 if ':' in src else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    for p in payloads:
+        s.sendto(p, (dst, port))
+    s.close()
+
+
+def udp_drops(port):
+    """The kernel's drop count of the UDP socket bound to port
+    (/proc/net/udp and udp6), or None when there is none."""
+    total, found = 0, False
+    for path in ('/proc/net/udp', '/proc/net/udp6'):
+        with open(path) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if int(fields[1].split(':')[1], 16) == port:
+                    total += int(fields[-1])
+                    found = True
+    return total if found else None
+
+
+def udp_rxq(port):
+    """Bytes waiting in the receive queues of the UDP sockets bound to
+    port (/proc/net/udp and udp6)."""
+    total = 0
+    for path in ('/proc/net/udp', '/proc/net/udp6'):
+        with open(path) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                if int(fields[1].split(':')[1], 16) == port:
+                    total += int(fields[4].split(':')[1], 16)
+    return total
+
+
+def backpressure(port, limit=32768, timeout=30.0):
+    """Wait until the receiver of port has less than limit bytes queued:
+    a flood as fast as the daemon takes it, never beyond its buffer."""
+    deadline = time.monotonic() + timeout
+    while udp_rxq(port) > limit:
+        if time.monotonic() > deadline:
+            raise AssertionError('port %d: the queue does not drain' % port)
+        time.sleep(0.001)
+
+
+def write_pcap(path, datagrams, sport=40000, dport=2055):
+    """Classic pcap (Ethernet, IPv4/UDP 127.0.0.1:sport -> :dport) of the
+    given payloads, one frame each, 1 ms apart."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        ts = time.time()
+        for i, data in enumerate(datagrams):
+            udp = struct.pack('>HHHH', sport, dport, 8 + len(data), 0) + data
+            ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0,
+                             64, 17, 0, socket.inet_aton('127.0.0.1'),
+                             socket.inet_aton('127.0.0.1')) + udp
+            frame = b'\0' * 12 + b'\x08\x00' + ip
+            t = ts + i / 1000.0
+            f.write(struct.pack('<IIII', int(t), int(t % 1 * 1e6),
+                                len(frame), len(frame)) + frame)

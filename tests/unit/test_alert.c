@@ -2,8 +2,12 @@
  * test_alert.c - the alert sinks (collector/alert/): the ring, the
  * severity filter, the syslog formats and their escaping, the mail and
  * its headers against hostile strings, the spool, and the file and syslog
- * sinks delivering through real files and sockets.
+ * sinks delivering through real files and sockets; and their faults
+ * (HOSTILE D-2, D-3): a syslog socket nobody reads, a file or spool that
+ * cannot grow (RLIMIT_FSIZE), strings that are not UTF-8 or escape to
+ * more than a line.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +135,103 @@ wait_delivered(struct alert_sink *s, uint64_t n)
 	}
 	fail_msg("delivered %llu of %llu", (unsigned long long)st.delivered,
 	    (unsigned long long)n);
+}
+
+/* Wait up to 10 s for the sink's failure count to reach n. */
+static void
+wait_failures(struct alert_sink *s, uint64_t n)
+{
+	struct alert_stats st;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		alert_stats(s, &st);
+		if (st.failures >= n)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("failures %llu of %llu", (unsigned long long)st.failures,
+	    (unsigned long long)n);
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Is s[0..len) valid UTF-8 without control characters but TAB? */
+static int
+utf8_text(const unsigned char *s, size_t len)
+{
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			if (s[i] < 0x20 || s[i] == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf)
+			n = 2, cp = s[i] & 0x1f;
+		else if (s[i] >= 0xe0 && s[i] <= 0xef)
+			n = 3, cp = s[i] & 0x0f;
+		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
+			n = 4, cp = s[i] & 0x07;
+		else
+			return 0;
+		if (i + n > len)
+			return 0;
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n;
+	}
+	return 1;
+}
+
+/* A detection whose strings are as long and as hostile as they can be. */
+static void
+worst(struct det *d)
+{
+	int i;
+
+	sample(d, 3);
+	memset(d->summary, 0x01, sizeof(d->summary) - 1);
+	d->summary[sizeof(d->summary) - 1] = '\0';
+	memcpy(d->summary, "\xff\xfe\xc0\xaf\xed\xa0\x80%n%s", 11);
+	memset(d->as_org, '"', sizeof(d->as_org) - 1);
+	d->as_org[sizeof(d->as_org) - 1] = '\0';
+	memset(d->app, '\\', sizeof(d->app) - 1);
+	d->app[sizeof(d->app) - 1] = '\0';
+	for (i = 0; i < DET_RULES_MAX; i++) {
+		memset(d->rules[i], '\n', sizeof(d->rules[i]) - 1);
+		d->rules[i][sizeof(d->rules[i]) - 1] = '\0';
+	}
+	d->nrules = DET_RULES_MAX;
+	snprintf(d->group, sizeof(d->group), "\xc3\x28 \xe2\x80\xae rtl");
+}
+
+/* Limit the size of files this process writes (0: no limit). */
+static void
+fsize_limit(rlim_t bytes)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = bytes ? bytes : rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
 }
 
 /* ---- the core -------------------------------------------------------- */
@@ -495,6 +597,51 @@ test_syslog_tcp(void **state)
 	close(lfd);
 }
 
+/*
+ * HOSTILE D-2: a unix datagram socket nobody reads.  Its queue fills, the
+ * send is given up after its time limit (the thread never blocks for
+ * good), the detections wait in the bounded ring and the rest are counted
+ * as dropped, and alert_free() keeps to its time.
+ */
+static void
+test_syslog_unix_full(void **state)
+{
+	struct alert_sink *s;
+	struct alert_stats st;
+	struct det d;
+	char path[300], m[ALERT_SYSLOG_MAX];
+	uint64_t t0, pushed = 0, got = 0;
+	int fd, i;
+
+	(void)state;
+	fd = unix_dgram("full.sock", path, sizeof(path));
+	s = sink("[alert syslog]\nremote = unix:%s\n", path);
+	assert_int_equal(alert_start(s), 0);
+	sample(&d, 2);
+	for (i = 0; i < ALERT_RING_CAP + 500; i++)
+		pushed += alert_push(s, &d) == 0;
+	wait_failures(s, 1);
+	alert_stats(s, &st);
+	assert_int_equal(st.up, 0);
+	assert_true(st.delivered > 0 && st.delivered < 1000);
+	assert_true(st.queue <= ALERT_RING_CAP);
+	/* The ring holds ALERT_RING_CAP; what the socket took made room. */
+	assert_true(st.dropped > 0);
+	assert_true(st.dropped + st.delivered >= 500);
+	assert_int_equal(st.queued + st.dropped, ALERT_RING_CAP + 500);
+	assert_int_equal(st.queued, pushed);
+	t0 = mono_ms();
+	alert_free(s, 500);
+	assert_true(mono_ms() - t0 < 4000);
+	/* What the socket holds: whole messages, one per detection. */
+	while (recv(fd, m, sizeof(m) - 1, MSG_DONTWAIT) > 0) {
+		assert_prefix(m, "<28>1 ");
+		got++;
+	}
+	assert_true(got >= st.delivered);
+	close(fd);
+}
+
 /* ---- email ----------------------------------------------------------- */
 
 static void
@@ -763,6 +910,146 @@ test_file_sink(void **state)
 	}
 }
 
+/*
+ * HOSTILE D-3: no room for the spool (a file size limit stands in for a
+ * full disk; SIGXFSZ ignored, as a daemon must).  The mail cannot be
+ * spooled: counted as a failure, no temporary file left, the detection
+ * kept; once there is room it is spooled.
+ */
+static void
+test_email_spool_full(void **state)
+{
+	struct alert_sink *s;
+	struct alert_stats st;
+	struct det d;
+	char dir[300], **names;
+	size_t n, i;
+	void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/fullspool", tmpdir);
+	s = sink("[alert email]\nurl = smtp://127.0.0.1:1\nfrom = fs@example.net"
+	    "\nto = noc@example.net\nspool = %s\n", dir);
+	fsize_limit(100);
+	assert_int_equal(alert_start(s), 0);
+	sample(&d, 4);			/* critical: a mail at once */
+	assert_int_equal(alert_push(s, &d), 0);
+	wait_failures(s, 1);
+	alert_stats(s, &st);
+	assert_int_equal(st.spooled, 0);
+	assert_int_equal(st.queue, 1);
+	assert_int_equal(alert_spool_list(dir, &names, &n), 0);
+	assert_int_equal(n, 0);
+	free(names);
+	assert_int_equal(alert_spool_tidy(dir), 0);
+	fsize_limit(0);
+	for (i = 0; i < 500; i++) {	/* retried after 1 s */
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		alert_stats(s, &st);
+		if (st.spooled)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(st.spooled, 1);
+	alert_free(s, 0);
+	signal(SIGXFSZ, old);
+	assert_int_equal(alert_spool_list(dir, &names, &n), 0);
+	assert_int_equal(n, 1);
+	free(names[0]);
+	free(names);
+}
+
+/*
+ * Strings that are not UTF-8, and a detection whose every string escapes
+ * to its longest: still one line of valid UTF-8 JSON, never skipped.
+ */
+static void
+test_file_sink_hostile(void **state)
+{
+	struct alert_sink *s;
+	struct det d;
+	char path[300];
+	static char buf[65536];
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/hostile.ndjson", tmpdir);
+	s = sink("[alert file]\npath = %s\n", path);
+	assert_int_equal(alert_start(s), 0);
+	worst(&d);
+	assert_true(det_json(&d, buf, DET_JSON_MAX) < 0);	/* too long */
+	alert_push(s, &d);
+	sample(&d, 1);
+	hostile(&d);
+	alert_push(s, &d);
+	wait_delivered(s, 2);
+	alert_free(s, 1000);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > DET_JSON_MAX);
+	buf[n] = '\0';
+	{
+		char *l1 = buf, *l2, *end = buf + n;
+
+		assert_int_equal(end[-1], '\n');
+		assert_non_null(l2 = memchr(buf, '\n', (size_t)n));
+		l2++;
+		assert_ptr_equal(memchr(l2, '\n', (size_t)(end - l2)), end - 1);
+		assert_memory_equal(l1, "{\"id\":", 6);
+		assert_memory_equal(l2, "{\"id\":", 6);
+		assert_memory_equal(l2 - 2, "}", 1);
+		assert_memory_equal(end - 2, "}", 1);
+		assert_true(utf8_text((unsigned char *)l1,
+		    (size_t)(l2 - 1 - l1)));
+		assert_true(utf8_text((unsigned char *)l2,
+		    (size_t)(end - 1 - l2)));
+		assert_non_null(strstr(l1, "\"summary\":\"???????%n%s"
+		    "\\u0001\\u0001"));
+		assert_non_null(strstr(l1, "\"as_org\":\"\\\"\\\""));
+		assert_non_null(strstr(l2, "\"as_org\":\"Evil \\\"Corp"
+		    "\\\"]\\\\\\u000d\\u000aBcc: victim@example.org"
+		    "\\u000d\\u000a\\u0001?\""));
+	}
+}
+
+/*
+ * A write that fails part way (the file size limit) leaves no half line:
+ * the file is cut back, and the detection written whole when there is
+ * room again.
+ */
+static void
+test_file_sink_torn(void **state)
+{
+	struct alert_sink *s;
+	struct stat sb;
+	struct det d;
+	char path[300];
+	void (*old)(int) = signal(SIGXFSZ, SIG_IGN);
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/torn.ndjson", tmpdir);
+	s = sink("[alert file]\npath = %s\n", path);
+	assert_int_equal(alert_start(s), 0);
+	sample(&d, 3);
+	alert_push(s, &d);
+	wait_delivered(s, 1);
+	assert_int_equal(stat(path, &sb), 0);
+	fsize_limit((rlim_t)sb.st_size + (rlim_t)sb.st_size / 2);
+	alert_push(s, &d);
+	wait_failures(s, 1);
+	assert_int_equal(stat(path, &sb), 0);
+	fsize_limit(0);
+	assert_int_equal(count_lines(path, NULL, 0), 1);	/* not torn */
+	wait_delivered(s, 2);
+	alert_free(s, 1000);
+	signal(SIGXFSZ, old);
+	assert_int_equal(count_lines(path, NULL, 0), 2);
+}
+
 int
 main(void)
 {
@@ -779,6 +1066,10 @@ main(void)
 		cmocka_unit_test(test_spool),
 		cmocka_unit_test(test_email_spooled_across_restart),
 		cmocka_unit_test(test_file_sink),
+		cmocka_unit_test(test_syslog_unix_full),
+		cmocka_unit_test(test_email_spool_full),
+		cmocka_unit_test(test_file_sink_hostile),
+		cmocka_unit_test(test_file_sink_torn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1492,6 +1492,98 @@ test_ipfix_data_before_template(void **state)
 	free(p);
 }
 
+/*
+ * Injection: hostile strings (CR LF and a header, format directives,
+ * shell metacharacters, quotes, backslashes, NUL, bytes that are not
+ * UTF-8, 1000 bytes) in every string element an exporter can send --
+ * interfaceName/interfaceDescription (82/83), applicationName (96),
+ * VRFname (236, fixed 32), an enterprise string -- take no part in the
+ * record: its other fields land right and its JSON (what `flowsentry
+ * decode` and -D print) is printable ASCII, one line, with none of the
+ * string in it.
+ */
+static void
+test_ipfix_hostile_strings(void **state)
+{
+	static const struct ixf f[] = {
+		{ 8, 4, 0 }, { 12, 4, 0 }, { 82, VL, 0 }, { 7, 2, 0 },
+		{ 83, VL, 0 }, { 11, 2, 0 }, { 96, VL, 0 }, { 236, 32, 0 },
+		{ 1, 8, 0 }, { 100, VL, 9 },
+	};
+	static const char *const evil[] = {
+		"eth0\r\nBcc: victim@example.org\r\n", "%n%s%x%n%p",
+		"$(reboot); `id` | rm -rf / && echo >x <y *?",
+		"\"'\\\"\\\\'}{\"x\":1", "nul\0inside",
+		"\xff\xfe\xc0\xaf\xed\xa0\x80", "\x1b[31m\x07\x7f\xc2\x85",
+	};
+	static uint8_t a1000[1000];
+	struct pk *p = pk_new();
+	struct tu *t = tu_new();
+	char json[FLOW_JSON_MAX], vrf[32];
+	size_t s, i, k, len;
+	const uint8_t *v;
+
+	(void)state;
+	memset(a1000, 'A', sizeof(a1000));
+	ix_hdr(p, 1);
+	ix_tmpl(p, 256, f, N(f));
+	s = pk_set_begin(p, 256);
+	for (i = 0; i <= N(evil); i++) {
+		v = i < N(evil) ? (const uint8_t *)evil[i] : a1000;
+		len = i < N(evil) ? strlen(evil[i]) + (i == 4 ? 7 : 0) :
+		    sizeof(a1000);
+		pk_addr(p, "192.0.2.10");
+		pk_addr(p, "198.51.100.1");
+		for (k = 0; k < 2; k++) {
+			if (k == 0) {
+				pk_u8(p, 255);	/* 3-byte form */
+				pk_u16(p, (uint32_t)len);
+			} else if (len < 255)
+				pk_u8(p, (uint32_t)len);
+			else {
+				pk_u8(p, 255);
+				pk_u16(p, (uint32_t)len);
+			}
+			pk_raw(p, v, len);
+			pk_u16(p, (uint32_t)(k == 0 ? 40000 + i : 443));
+		}
+		pk_u8(p, (uint32_t)(len < 255 ? len : 254));
+		pk_raw(p, v, len < 255 ? len : 254);
+		memset(vrf, 0, sizeof(vrf));
+		memcpy(vrf, v, len < sizeof(vrf) ? len : sizeof(vrf));
+		pk_raw(p, vrf, sizeof(vrf));		/* VRFname, no NUL */
+		pk_u64(p, 1000 + i);
+		pk_u8(p, (uint32_t)(len < 255 ? len : 254));
+		pk_raw(p, v, len < 255 ? len : 254);
+	}
+	pk_set_end(p, s);
+	assert_int_equal(feed(t, p), DEC_OK);
+	assert_int_equal(t->n, N(evil) + 1);
+	assert_int_equal(t->ctx.st.err_record, 0);
+	for (i = 0; i < t->n; i++) {
+		const struct flow_rec *r = tu_flow(t, i);
+		int n;
+
+		assert_string_equal(tu_addr(&r->src), "192.0.2.10");
+		assert_string_equal(tu_addr(&r->dst), "198.51.100.1");
+		assert_int_equal(r->sport, 40000 + i);
+		assert_int_equal(r->dport, 443);
+		assert_int_equal(r->bytes, 1000 + i);
+		n = flow_json(r, json, sizeof(json));
+		assert_true(n > 0 && (size_t)n == strlen(json));
+		for (k = 0; k < (size_t)n; k++)
+			assert_true(json[k] >= 0x20 && json[k] < 0x7f);
+		assert_null(strstr(json, "Bcc"));
+		assert_null(strstr(json, "%n"));
+		assert_null(strstr(json, "reboot"));
+		assert_null(strstr(json, "AAAA"));
+		assert_int_equal(json[0], '{');
+		assert_int_equal(json[n - 1], '}');
+	}
+	tu_free(t);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1519,6 +1611,7 @@ main(void)
 		cmocka_unit_test(test_ipfix_domain_churn),
 		cmocka_unit_test(test_ipfix_sequence),
 		cmocka_unit_test(test_ipfix_varlen_padding),
+		cmocka_unit_test(test_ipfix_hostile_strings),
 		cmocka_unit_test(test_ipfix_data_before_template),
 	};
 

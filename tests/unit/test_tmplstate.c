@@ -170,6 +170,55 @@ test_corrupt(void **state)
 	    ":3: data after the end");
 }
 
+/*
+ * HOSTILE D-4: a huge state file is refused whole at 2^17 templates (no
+ * unbounded allocation at start), and what a file holds within that goes
+ * through the caps of the cache like templates off the wire.
+ */
+static void
+test_huge(void **state)
+{
+	struct tmpl_cache *tc = cache();
+	struct tmplstate *s;
+	char *dir = tmpdir(), path[256], err[512];
+	static const unsigned sizes[] = { 2000, (1u << 17) + 1 };
+	uint64_t evicted = st.tmpl_evicted;
+	unsigned i, j, n;
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/big.state", dir);
+	for (j = 0; j < 2; j++) {
+		n = sizes[j];
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs("flowsentry-templates 1\n", fp);
+		for (i = 0; i < n; i++)
+			fprintf(fp, "t 192.0.2.1 0 9 %u %u 0 0 %llu 1 8:4:0\n",
+			    i / 60000, 256 + i % 60000,
+			    (unsigned long long)NOW);
+		fprintf(fp, "end %u\n", n);
+		fclose(fp);
+		s = tmplstate_read(path, err, sizeof(err));
+		if (n == 2000) {
+			assert_non_null(s);
+			assert_int_equal(tmplstate_count(s), 2000);
+			tmplstate_apply(s, tc, NOW, 3600000);
+			/* tmpl_per_exporter 100 of cache() */
+			assert_true(tmpl_count(tc) <= 100);
+			assert_true(st.tmpl_evicted - evicted >= 1900);
+			tmplstate_free(s);
+		} else {
+			assert_null(s);
+			assert_non_null(strstr(err, ": too many templates"));
+		}
+	}
+	tmpl_cache_free(tc);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
+
 static void
 test_missing(void **state)
 {
@@ -236,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_missing),
+		cmocka_unit_test(test_huge),
 		cmocka_unit_test(test_exstats_cap),
 		cmocka_unit_test(test_ex_proto),
 	};
