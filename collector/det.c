@@ -110,6 +110,38 @@ out_add(struct out *o, const char *fmt, ...)
 }
 
 /* A JSON string: quotes, backslashes and control characters escaped. */
+/*
+ * The length of the well-formed UTF-8 sequence at p (lead byte >= 0x80),
+ * or 0: strings from flows (AS names, labels) are not trusted to be text.
+ */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	uint32_t cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 ||
+	    cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;		/* overlong, out of range, surrogate */
+	return n;
+}
+
 static void
 out_jstr(struct out *o, const char *s)
 {
@@ -117,12 +149,20 @@ out_jstr(struct out *o, const char *s)
 	for (; *s && !o->over; s++) {
 		unsigned char c = (unsigned char)*s;
 
+		size_t n;
+
 		if (c == '"' || c == '\\')
 			out_add(o, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
 			out_add(o, "\\u%04x", c);
-		else
+		else if (c < 0x80)
 			out_add(o, "%c", c);
+		else if ((n = utf8_len((const unsigned char *)s)) == 0)
+			out_add(o, "\\ufffd");	/* not UTF-8: one byte */
+		else {
+			out_add(o, "%.*s", (int)n, s);
+			s += n - 1;
+		}
 	}
 	out_add(o, "\"");
 }

@@ -58,8 +58,14 @@ struct det {
 	uint8_t			 state;		/* enum det_state */
 };
 
-/* Bytes written (without the NUL), or -1 when len is too small. */
-#define DET_JSON_MAX	2048
+/*
+ * Bytes written (without the NUL), or -1 when len is too small.
+ * DET_JSON_MAX always suffices: every string byte escaped as \uXXXX (6)
+ * plus the names and numbers of every field (det.c checks the bound).
+ */
+#define DET_STR_BYTES	(DET_ID_MAX + 48 + DET_RULES_MAX * 48 + 64 + 16 + \
+			    32 + 3 + 96 + 320)
+#define DET_JSON_MAX	(6 * DET_STR_BYTES + 1024)
 int		 det_json(const struct det *d, char *buf, size_t len);
 /*
  * The same facts as (name, value) strings for a Redis hash (HSET argv):

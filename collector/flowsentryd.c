@@ -577,6 +577,10 @@ main(int argc, char *argv[])
 	    == NULL)
 		fatal("%s", dump);
 	d.start_ms = wall_ms();
+	/* A closed peer or a write past a file-size limit is an error to
+	 * count (EPIPE, EFBIG), not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	if (capture) {
 		rc = run_capture(&d, capture);
 		cfgref_put(d.cfg);
@@ -586,7 +590,6 @@ main(int argc, char *argv[])
 
 	if (evthread_use_pthreads() != 0)
 		fatalx("libevent without thread support");
-	signal(SIGPIPE, SIG_IGN);
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("no event base");
 	open_workers(&d);

@@ -370,9 +370,8 @@ rc_connect(struct rconn *rc)
 	explicit_bzero(pass, sizeof(pass));
 }
 
-/* The URL with its password (redis://:PASS@...) shown as "***". */
-static char *
-url_shown(const char *url)
+char *
+rconn_url_shown(const char *url)
 {
 	const char *at, *p, *colon;
 	char *s;
@@ -398,7 +397,7 @@ rconn_new(struct event_base *base, const char *url, const char *name,
 		return NULL;
 	if ((rc->ev_retry = evtimer_new(base, on_retry, rc)) == NULL ||
 	    (url && ((rc->url = strdup(url)) == NULL ||
-	    (rc->shown = url_shown(url)) == NULL))) {
+	    (rc->shown = rconn_url_shown(url)) == NULL))) {
 		rconn_free(rc);
 		return NULL;
 	}
@@ -450,7 +449,7 @@ rconn_set_url(struct rconn *rc, const char *url)
 	    (url && rc->url && strcmp(url, rc->url) == 0))
 		return 0;
 	if (url && ((n = strdup(url)) == NULL ||
-	    (shown = url_shown(url)) == NULL)) {
+	    (shown = rconn_url_shown(url)) == NULL)) {
 		free(n);
 		return -1;
 	}

@@ -82,4 +82,8 @@ int		 rconn_subscribe(struct rconn *rc, const char *channel,
 		    redisCallbackFn *cb, void *priv);
 const struct rconn_stats *rconn_stats(const struct rconn *rc);
 
+/* The URL with its password (redis://:PASS@...) shown as "***", for
+ * logs and messages (malloc'd; NULL without memory). */
+char		*rconn_url_shown(const char *url);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include "ingest.h"
 #include "log.h"
+#include "rconn.h"
 #include "tmpl.h"
 #include "worker.h"
 
@@ -601,9 +602,12 @@ worker_flush_wait(struct worker *w, uint32_t timeout_ms)
 		event_base_loop(w->base, EVLOOP_ONCE);
 	event_free(dl);
 	if (w->agg.hn || w->agg.sn || rsink_pending(w->rs)) {
+		char *shown = rconn_url_shown(w->cfg->cfg->redis_url);
+
 		log_warnx("worker %d: redis %s did not take everything in "
 		    "time: %u host and %u service aggregates not written",
-		    w->id, w->cfg->cfg->redis_url, w->agg.hn, w->agg.sn);
+		    w->id, shown ? shown : "(redis)", w->agg.hn, w->agg.sn);
+		free(shown);
 		return -1;
 	}
 	return 0;

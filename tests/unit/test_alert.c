@@ -979,7 +979,7 @@ test_file_sink_hostile(void **state)
 	s = sink("[alert file]\npath = %s\n", path);
 	assert_int_equal(alert_start(s), 0);
 	worst(&d);
-	assert_true(det_json(&d, buf, DET_JSON_MAX) < 0);	/* too long */
+	assert_true(det_json(&d, buf, DET_JSON_MAX) > 2048);	/* it fits */
 	alert_push(s, &d);
 	sample(&d, 1);
 	hostile(&d);
@@ -990,7 +990,7 @@ test_file_sink_hostile(void **state)
 	assert_true(fd >= 0);
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	assert_true(n > DET_JSON_MAX);
+	assert_true(n > 2048);
 	buf[n] = '\0';
 	{
 		char *l1 = buf, *l2, *end = buf + n;

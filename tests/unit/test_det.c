@@ -61,6 +61,38 @@ test_json(void **state)
 	assert_int_equal(det_json(&d, buf, 40), -1);
 }
 
+/* Strings from flows need not be UTF-8: JSON must stay valid text. */
+static void
+test_json_utf8(void **state)
+{
+	struct det d;
+	char buf[DET_JSON_MAX];
+	int i;
+
+	(void)state;
+	sample(&d);
+	/* valid 2-, 3- and 4-byte sequences kept; a stray byte, an overlong
+	 * '/', a surrogate and a cut sequence each replaced */
+	strcpy(d.as_org, "Telef\xc3\xb3nica \xe2\x82\xac \xf0\x9f\x98\x80 "
+	    "\xff \xc0\xaf \xed\xa0\x80 \xe2\x82");
+	assert_true(det_json(&d, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"as_org\":\"Telef\xc3\xb3nica "
+	    "\xe2\x82\xac \xf0\x9f\x98\x80 \\ufffd \\ufffd\\ufffd "
+	    "\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\""));
+	/* Every string at its longest, every byte escaped: it still fits. */
+	memset(&d, 0, sizeof(d));
+	sample(&d);
+	memset(d.summary, 1, sizeof(d.summary) - 1);
+	memset(d.as_org, 1, sizeof(d.as_org) - 1);
+	memset(d.group, 1, sizeof(d.group) - 1);
+	memset(d.app, 1, sizeof(d.app) - 1);
+	memset(d.rule, 1, sizeof(d.rule) - 1);
+	for (i = 0; i < DET_RULES_MAX; i++)
+		memset(d.rules[i], 1, sizeof(d.rules[i]) - 1);
+	d.nrules = DET_RULES_MAX;
+	assert_true(det_json(&d, buf, sizeof(buf)) > 0);
+}
+
 static void
 test_fields_round_trip(void **state)
 {
@@ -111,6 +143,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_utf8),
 		cmocka_unit_test(test_fields_round_trip),
 		cmocka_unit_test(test_allow_cmd),
 	};

@@ -20,6 +20,7 @@
 
 #include "cfg.h"
 #include "cli.h"
+#include "rconn.h"
 
 void
 cli_init(struct cli *x)
@@ -57,8 +58,9 @@ cli_getopt(struct cli *x, int argc, char **argv, const char *shortopts,
 	return -1;
 }
 
-struct redisContext *
-cli_connect(const char *url)
+/* shown: the URL as messages may print it (no password). */
+static struct redisContext *
+connect_url(const char *url, const char *shown)
 {
 	char host[256], pass[256];
 	int port, db;
@@ -67,12 +69,12 @@ cli_connect(const char *url)
 
 	if (cfg_parse_redis_url(url, host, sizeof(host), &port, pass, sizeof(pass),
 	    &db) != 0) {
-		fprintf(stderr, "flowsentry: bad Redis URL %s\n", url);
+		fprintf(stderr, "flowsentry: bad Redis URL %s\n", shown);
 		return NULL;
 	}
 	c = port == -1 ? redisConnectUnix(host) : redisConnect(host, port);
 	if (c == NULL || c->err) {
-		fprintf(stderr, "flowsentry: Redis at %s: %s\n", url,
+		fprintf(stderr, "flowsentry: Redis at %s: %s\n", shown,
 		    c ? c->errstr : "cannot connect");
 		if (c)
 			redisFree(c);
@@ -82,7 +84,7 @@ cli_connect(const char *url)
 		r = redisCommand(c, "AUTH %s", pass);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 			fprintf(stderr, "flowsentry: Redis at %s: AUTH: %s\n",
-			    url, r ? r->str : c->errstr);
+			    shown, r ? r->str : c->errstr);
 			freeReplyObject(r);
 			redisFree(c);
 			return NULL;
@@ -93,13 +95,24 @@ cli_connect(const char *url)
 		r = redisCommand(c, "SELECT %d", db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
 			fprintf(stderr, "flowsentry: Redis at %s: SELECT %d: "
-			    "%s\n", url, db, r ? r->str : c->errstr);
+			    "%s\n", shown, db, r ? r->str : c->errstr);
 			freeReplyObject(r);
 			redisFree(c);
 			return NULL;
 		}
 		freeReplyObject(r);
 	}
+	return c;
+}
+
+struct redisContext *
+cli_connect(const char *url)
+{
+	char *shown = rconn_url_shown(url);
+	struct redisContext *c;
+
+	c = connect_url(url, shown ? shown : "(redis)");
+	free(shown);
 	return c;
 }
 
@@ -153,7 +166,11 @@ cli_close(struct cli *x)
 int
 cli_redis_fail(const struct cli *x, const char *reason)
 {
-	fprintf(stderr, "flowsentry: Redis at %s: %s\n", x->url, reason);
+	char *shown = rconn_url_shown(x->url);
+
+	fprintf(stderr, "flowsentry: Redis at %s: %s\n",
+	    shown ? shown : "(redis)", reason);
+	free(shown);
 	return -1;
 }
 
