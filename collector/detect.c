@@ -397,6 +397,27 @@ whitelisted(const struct detector *d, const struct enriched *e,
 	return wlc[mask - 1] == 2;
 }
 
+int
+detect_plausible(const struct enriched *e)
+{
+	const struct flow_addr *a = e->remote;
+	const struct flow_rec *r = e->r;
+	static const uint8_t zero[16];
+
+	if (a->af == 4) {
+		if (memcmp(a->a, zero, 4) == 0 || a->a[0] >= 224)
+			return 0;	/* 0.0.0.0, multicast, 240/4, broadcast */
+	} else if (memcmp(a->a, zero, 16) == 0 || a->a[0] == 0xff)
+		return 0;		/* ::, multicast */
+	/* 65535 bytes an IP packet (a jumbogram is not exported as one). */
+	if ((r->have & FL_PACKETS) && r->packets > 0 &&
+	    r->bytes / r->packets > 65535)
+		return 0;
+	if ((r->have & FL_PACKETS) && r->packets == 0 && r->bytes > 65535)
+		return 0;
+	return 1;
+}
+
 /* The first sight of a local host: tell the manager (learning starts). */
 static void
 sighting(struct detector *d, const struct enriched *e,
@@ -444,6 +465,10 @@ detector_record(struct detector *d, const struct enriched *e,
 	    (rs = d->ref->rules->rs) == NULL || d->st == NULL ||
 	    e->traffic == ENR_TRANSIT || e->local == NULL || e->remote == NULL)
 		return;
+	if (!detect_plausible(e)) {
+		d->s.implausible++;
+		return;
+	}
 	d->s.evaluated++;
 	/* Groups hold our servers: only a local end can be in one. */
 	groups = detect_groups_of(d->cfg, e->local);

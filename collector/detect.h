@@ -119,6 +119,7 @@ struct detect_stats {
 	uint64_t	fold_evicted;	/* fold entries reported early: full */
 	uint64_t	state_keys;	/* gauge: threshold windows */
 	uint64_t	state_refused;	/* threshold windows refused: cap */
+	uint64_t	implausible;	/* records left out: see detect_plausible */
 	uint64_t	hosts_seen;	/* gauge: local hosts reported */
 	uint64_t	hosts_untracked; /* sightings not kept: table full */
 };
@@ -140,6 +141,16 @@ void		 detector_tick(struct detector *d, uint64_t now_ms);
 void		 detector_drain(struct detector *d, uint64_t now_ms);
 void		 detector_stats(const struct detector *d,
 		    struct detect_stats *out);
+
+/*
+ * Can this record be a connection between our host and a peer?  Not when
+ * the remote end is unspecified (0.0.0.0, ::), the limited broadcast or a
+ * multicast group (LLMNR, mDNS, SSDP: no peer on the internet), nor when
+ * it claims more bytes per packet than any IP packet holds (a forged or
+ * broken export that would make an "exfil" out of nothing).  Such records
+ * are still aggregated; detection leaves them out and counts them.
+ */
+int		 detect_plausible(const struct enriched *e);
 
 /* Bit i set when a is in [group i] of c (the first 64 groups). */
 uint64_t	 detect_groups_of(const struct cfg *c, const struct flow_addr *a);

@@ -142,6 +142,9 @@ render_detection(struct evbuffer *o, const struct metrics_view *v)
 	    w->state_keys);
 	one(o, "detect_windows_refused_total", "counter", "Threshold windows "
 	    "refused: cap reached", w->state_refused);
+	one(o, "detect_implausible_total", "counter", "Records detection "
+	    "left out: remote end unspecified, broadcast or multicast, or "
+	    "more bytes per packet than an IP packet holds", w->implausible);
 	one(o, "detect_hosts_seen", "gauge", "Local hosts the workers have "
 	    "seen (their learning periods started)", w->hosts_seen);
 	one(o, "detect_hosts_untracked_total", "counter", "Sightings of "

@@ -301,7 +301,7 @@ worker_snapshot_add(struct worker *w, struct worker_snap *out)
 	ADD(det.evaluated); ADD(det.matched); ADD(det.whitelisted);
 	ADD(det.fired); ADD(det.reported); ADD(det.queue_full);
 	ADD(det.fold_evicted); ADD(det.state_keys); ADD(det.state_refused);
-	ADD(det.hosts_seen); ADD(det.hosts_untracked);
+	ADD(det.hosts_seen); ADD(det.hosts_untracked); ADD(det.implausible);
 #undef ADD
 	pthread_mutex_unlock(&w->mtx);
 }

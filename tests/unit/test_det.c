@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "det.h"
+#include "detect.h"
 
 static void
 sample(struct det *d)
@@ -93,6 +94,55 @@ test_json_utf8(void **state)
 	assert_true(det_json(&d, buf, sizeof(buf)) > 0);
 }
 
+/* HOSTILE RH-9: ends that cannot be a peer, sizes no packet has. */
+static void
+test_plausible(void **state)
+{
+	static const struct {
+		const char *remote;
+		uint64_t bytes, packets;
+		int want;
+	} t[] = {
+		{ "198.51.100.7", 1500, 1, 1 },
+		{ "198.51.100.7", 65535, 1, 1 },
+		{ "198.51.100.7", 65536, 1, 0 },	/* no such packet */
+		{ "198.51.100.7", 1ULL << 40, 1000, 0 },
+		{ "198.51.100.7", 70000, 0, 0 },	/* bytes, no packet */
+		{ "0.0.0.0", 100, 1, 0 },
+		{ "255.255.255.255", 100, 1, 0 },
+		{ "224.0.0.252", 100, 1, 0 },		/* LLMNR */
+		{ "239.255.255.250", 100, 1, 0 },	/* SSDP */
+		{ "2001:db8::1", 100, 1, 1 },
+		{ "::", 100, 1, 0 },
+		{ "ff02::fb", 100, 1, 0 },		/* mDNS */
+	};
+	struct flow_rec r;
+	struct flow_addr local, remote;
+	struct enriched e;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(flow_addr_parse(&remote, t[i].remote), 0);
+		flow_addr_parse(&local, remote.af == 4 ? "192.0.2.11" :
+		    "2001:db8:100::11");
+		r.src = local;
+		r.dst = remote;
+		r.bytes = t[i].bytes;
+		r.packets = t[i].packets;
+		r.have = FL_SRC | FL_DST | FL_BYTES | FL_PACKETS;
+		e.r = &r;
+		e.local = &r.src;
+		e.remote = &r.dst;
+		if (detect_plausible(&e) != t[i].want)
+			fail_msg("%s %llu/%llu: want %d", t[i].remote,
+			    (unsigned long long)t[i].bytes,
+			    (unsigned long long)t[i].packets, t[i].want);
+	}
+}
+
 static void
 test_fields_round_trip(void **state)
 {
@@ -144,6 +194,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_utf8),
+		cmocka_unit_test(test_plausible),
 		cmocka_unit_test(test_fields_round_trip),
 		cmocka_unit_test(test_allow_cmd),
 	};
