@@ -1,11 +1,68 @@
 /*
  * agg.c - see agg.h.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "agg.h"
+
+#define HUGE_MIN	((size_t)2 << 20)
+
+/*
+ * The tables are read at random places, once or twice per record: when
+ * big, let the kernel back them with huge pages (fewer TLB misses).  A
+ * hint only; nothing changes when it is refused.
+ */
+static void
+huge_hint(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a, e;
+
+	if (p == NULL || len < HUGE_MIN || pg == 0 || pg == (uintptr_t)-1)
+		return;
+	a = (uintptr_t)p & ~(pg - 1);
+	e = ((uintptr_t)p + len + pg - 1) & ~(pg - 1);
+	(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+/* Zeroed index arrays; the big ones mapped apart so the hint holds. */
+static uint32_t *
+index_new(uint32_t n)
+{
+	size_t len = (size_t)n * sizeof(uint32_t);
+	void *p;
+
+	if (len < HUGE_MIN)
+		return calloc(n, sizeof(uint32_t));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	huge_hint(p, len);
+	return p;
+}
+
+static void
+index_free(uint32_t *p, uint32_t n)
+{
+	size_t len = (size_t)n * sizeof(uint32_t);
+
+	if (p == NULL)
+		return;
+	if (len < HUGE_MIN)
+		free(p);
+	else
+		munmap(p, len);
+}
 
 static uint32_t
 pow2_at_least(uint32_t n)
@@ -29,8 +86,8 @@ agg_init(struct agg *a, uint32_t max_hosts, uint32_t max_services,
 	a->bucket = bucket_secs ? bucket_secs : 60;
 	a->max_past_ms = 86400000;
 	a->max_future_ms = 600000;
-	a->hidx = calloc(a->hsize, sizeof(*a->hidx));
-	a->sidx = calloc(a->ssize, sizeof(*a->sidx));
+	a->hidx = index_new(a->hsize);
+	a->sidx = index_new(a->ssize);
 	if (a->hidx == NULL || a->sidx == NULL) {
 		agg_free(a);
 		return -1;
@@ -41,9 +98,9 @@ agg_init(struct agg *a, uint32_t max_hosts, uint32_t max_services,
 void
 agg_free(struct agg *a)
 {
-	free(a->hidx);
+	index_free(a->hidx, a->hsize);
 	free(a->hosts);
-	free(a->sidx);
+	index_free(a->sidx, a->ssize);
 	free(a->svcs);
 	memset(a, 0, sizeof(*a));
 }
@@ -64,6 +121,7 @@ grow(void *arr, uint32_t *alloc, uint32_t n, uint32_t cap, size_t sz)
 		na = cap;
 	if ((p = realloc(arr, (size_t)na * sz)) == NULL)
 		return NULL;
+	huge_hint(p, (size_t)na * sz);
 	*alloc = na;
 	return p;
 }
@@ -77,6 +135,17 @@ agg_clear(struct agg *a)
 }
 
 
+/* flow_addr_eq, inlined: the peer lists are scanned for every record. */
+static inline int
+addr_eq(const struct flow_addr *a, const struct flow_addr *b)
+{
+	if (a->af != b->af)
+		return 0;
+	if (a->af == 4)
+		return memcmp(a->a, b->a, 4) == 0;
+	return memcmp(a->a, b->a, 16) == 0;
+}
+
 static struct agg_host *
 host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
     int group)
@@ -87,7 +156,7 @@ host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
 
 	for (i = h & mask; a->hidx[i]; i = (i + 1) & mask) {
 		e = &a->hosts[a->hidx[i] - 1];
-		if (e->bucket == bucket && flow_addr_eq(&e->host, host))
+		if (e->bucket == bucket && addr_eq(&e->host, host))
 			return e;
 	}
 	if ((arr = grow(a->hosts, &a->halloc, a->hn, a->hcap,
@@ -110,7 +179,7 @@ add_peer(struct agg *a, struct agg_host *h, const struct flow_addr *peer)
 	int i;
 
 	for (i = 0; i < h->npeers; i++)
-		if (flow_addr_eq(&h->peers[i], peer))
+		if (addr_eq(&h->peers[i], peer))
 			return;
 	if (h->npeers >= AGG_PEERS) {
 		a->st.peers_dropped++;
@@ -176,8 +245,8 @@ svc_get(struct agg *a, const struct agg_svc *k)
 		e = &a->svcs[a->sidx[i] - 1];
 		if (e->proto == k->proto && e->port == k->port &&
 		    e->asn == k->asn && !strcmp(e->cc, k->cc) &&
-		    !strcmp(e->app, k->app) && flow_addr_eq(&e->host, &k->host) &&
-		    flow_addr_eq(&e->prefix, &k->prefix))
+		    !strcmp(e->app, k->app) && addr_eq(&e->host, &k->host) &&
+		    addr_eq(&e->prefix, &k->prefix))
 			return e;
 	}
 	if ((arr = grow(a->svcs, &a->salloc, a->sn, a->scap,
@@ -222,8 +291,9 @@ agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms)
 	k.port = e->service_port;
 	k.asn = e->geo.asn;
 	memcpy(k.cc, e->geo.country, sizeof(k.cc));
-	if (e->app.how >= DPI_BY_IP)
-		snprintf(k.app, sizeof(k.app), "%s", e->app.name);
+	if (e->app.how >= DPI_BY_IP)	/* k is zeroed: stays terminated */
+		memcpy(k.app, e->app.name, strnlen(e->app.name,
+		    sizeof(k.app) - 1));
 	k.app_how = e->app.how;
 	prefix_of(e->remote, &k.prefix, &k.prefix_len);
 	if ((s = svc_get(a, &k)) == NULL) {

@@ -51,6 +51,30 @@ acc_set(struct tr_acc *a, int tgt, uint64_t v)
 	a->seen[tgt / 64] |= 1ULL << (tgt % 64);
 }
 
+/*
+ * Ready for the next record: as if zeroed, but only the values the last
+ * record set are cleared (v[] is most of the structure; a record sets a
+ * handful of its entries).  r is cleared by dec_rec_init().
+ */
+static void
+acc_reset(struct tr_acc *a)
+{
+	size_t w;
+
+	for (w = 0; w < sizeof(a->seen) / sizeof(a->seen[0]); w++) {
+		uint64_t bits = a->seen[w];
+
+		while (bits) {
+			a->v[w * 64 + (size_t)__builtin_ctzll(bits)] = 0;
+			bits &= bits - 1;
+		}
+		a->seen[w] = 0;
+	}
+	a->frame = NULL;
+	a->framelen = 0;
+	a->linktype = 0;
+}
+
 /* First target of a preference list that the record carried, or -1. */
 static int
 acc_pick(const struct tr_acc *a, const int *pref, int n)
@@ -360,9 +384,19 @@ tr_options(struct dec_ctx *ctx, const struct tr_hdr *h, struct tr_acc *a,
 		d->sys_init_ms = a->v[IE_SYSINIT];
 }
 
+/*
+ * The domain of a data set's records, looked up at its first flow record
+ * only: a data set cannot add or drop domains (tr_options changes what a
+ * domain holds, never which domains there are).
+ */
+struct tr_dom {
+	const struct tmpl_domain	*d;
+	int				 looked;
+};
+
 static void
 tr_finish(struct dec_ctx *ctx, const struct tr_hdr *h, const struct tmpl *t,
-    struct tr_acc *a, uint64_t now_ms)
+    struct tr_acc *a, struct tr_dom *dom, uint64_t now_ms)
 {
 	const struct tmpl_domain *d;
 	uint64_t sys_init;
@@ -379,7 +413,11 @@ tr_finish(struct dec_ctx *ctx, const struct tr_hdr *h, const struct tmpl *t,
 		tr_options(ctx, h, a, now_ms);
 		return;
 	}
-	d = tmpl_domain(ctx->tc, &h->dkey, 0, now_ms);
+	if (!dom->looked) {
+		dom->d = tmpl_domain(ctx->tc, &h->dkey, 0, now_ms);
+		dom->looked = 1;
+	}
+	d = dom->d;
 	sys_init = acc_has(a, IE_SYSINIT) ? a->v[IE_SYSINIT] :
 	    d ? d->sys_init_ms : 0;
 	tr_times(a, h, sys_init);
@@ -402,15 +440,17 @@ tr_data_set(struct dec_ctx *ctx, const struct dec_in *in,
     const struct tr_hdr *h, const struct tmpl *t, struct rd *set,
     uint32_t *budget)
 {
+	struct tr_dom dom = { NULL, 0 };
 	struct tr_acc a;
 	size_t left;
 
+	memset(&a, 0, sizeof(a));
 	while ((left = rd_left(set)) >= t->minlen) {
 		if (*budget == 0) {
 			ctx->st.err_record_budget++;
 			return -1;
 		}
-		memset(&a, 0, sizeof(a));
+		acc_reset(&a);
 		dec_rec_init(&a.r, h->version == 9 ? FLOW_NF9 : FLOW_IPFIX, in);
 		if (tr_run(t, set, &a) < 0) {
 			/* A variable-length field ran past the set. */
@@ -418,7 +458,7 @@ tr_data_set(struct dec_ctx *ctx, const struct dec_in *in,
 			return 0;
 		}
 		(*budget)--;
-		tr_finish(ctx, h, t, &a, in->now_ms);
+		tr_finish(ctx, h, t, &a, &dom, in->now_ms);
 		dec_emit(ctx, &a.r);
 	}
 	if (left > 0)
