@@ -154,8 +154,7 @@ def check(proto):
         pk = COUNT
     else:
         recs = fields(path, proto, 'cflow.srcaddr')
-        pk = sum(int(x) for x in fields(path, proto, 'cflow.packets' if
-                                        proto == 'v5' else 'cflow.packets'))
+        pk = sum(int(x) for x in fields(path, proto, 'cflow.packets'))
         if proto != 'v5':
             tmpl = fields(path, proto, 'cflow.template_id')
             # The data records name template 256 too; the template
