@@ -8,6 +8,7 @@ them.
 
 Usage: test_alert.py BUILD_DIR SOURCE_DIR   (TAP on stdout)
 """
+import functools
 import os
 import re
 import shutil
@@ -31,7 +32,10 @@ import email
 import email.policy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fsharness import Redis, Tap, free_tcp_port, free_udp_port, wait_for
+from fsharness import (Redis, Tap, free_tcp_port, free_udp_port,  # noqa: E402
+                       wait_for)
+from alertharness import (Run, det_line, drive, email_conf,  # noqa: E402
+                          spool_files, write_conf)
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 DRV = os.path.join(BUILD, 'tests', 'alertdrv')
@@ -47,54 +51,9 @@ def tmpdir():
     return TMPS[-1]
 
 
-# ---- the driver -------------------------------------------------------
+# ---- the driver: alertharness.py ------------------------------------------
 
-def esc(v):
-    """A value for alertdrv: printable ASCII as is, the rest \\xHH."""
-    out = []
-    for b in str(v).encode():
-        c = chr(b)
-        if 0x20 < b < 0x7f and c != '\\':
-            out.append(c)
-        else:
-            out.append('\\x%02x' % b)
-    return ''.join(out)
-
-
-def det_line(**fields):
-    return '\t'.join('%s=%s' % (k, esc(v)) for k, v in fields.items())
-
-
-class Run:
-    def __init__(self, proc_out, rc):
-        self.rc = rc
-        self.stats = {}
-        self.idle = None
-        for line in proc_out.splitlines():
-            if line.startswith('stats '):
-                parts = line.split()
-                self.stats[parts[1]] = {k: int(v) for k, v in
-                                        (p.split('=') for p in parts[2:])}
-            elif line in ('idle', 'busy'):
-                self.idle = line == 'idle'
-
-
-def write_conf(tmp, body):
-    path = os.path.join(tmp, 'alert.conf')
-    with open(path, 'w') as f:
-        f.write('[collector]\nstate_dir = %s\n%s' % (tmp, body))
-    return path
-
-
-def drive(tmp, body, dets=(), wait=0, free=1000):
-    conf = write_conf(tmp, body)
-    p = subprocess.run([DRV, '-f', conf, '-w', str(wait), '-t', str(free)],
-                       input=''.join(det_line(**d) + '\n' for d in dets),
-                       capture_output=True, text=True, timeout=120)
-    if p.returncode != 0:
-        raise AssertionError('alertdrv exited %d:\n%s' % (p.returncode,
-                                                         p.stderr))
-    return Run(p.stdout, p.returncode)
+drive = functools.partial(drive, DRV)
 
 
 def start(tmp, conf, dets, wait):
@@ -114,16 +73,12 @@ def finish(p):
     p.wait(timeout=60)
     if p.returncode != 0:
         raise AssertionError('alertdrv exited %d' % p.returncode)
-    return Run(out, p.returncode)
+    return Run(out, '', p.returncode)
 
 
 def logged(path, text):
     with open(path) as f:
         return text in f.read()
-
-
-def spool_files(d):
-    return sorted(f for f in os.listdir(d) if f.endswith('.eml'))
 
 
 # ---- an SMTP relay ----------------------------------------------------
@@ -168,16 +123,6 @@ class Relay:
         if self.ctl:
             self.ctl.stop()
             self.ctl = None
-
-
-def email_conf(port, extra='', name='email'):
-    return """[alert %s]
-type = email
-url  = smtp://127.0.0.1:%d
-from = flowsentry@example.net
-to   = noc@example.net sec@example.net
-%s
-""" % (name, port, extra)
 
 
 def body_of(mail):

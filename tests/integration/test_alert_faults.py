@@ -8,12 +8,11 @@ by tests/alertdrv.c, as in test_alert.py.
 Usage: test_alert_faults.py BUILD_DIR SOURCE_DIR   (TAP on stdout)
 """
 import asyncio
+import functools
 import json
 import os
 import re
-import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,7 +34,9 @@ import email
 import email.policy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fsharness import Redis, Tap, free_tcp_port, wait_for
+from fsharness import Redis, Tap, free_tcp_port, wait_for  # noqa: E402
+from alertharness import (det_line, drive, email_conf,  # noqa: E402
+                          spool_files, write_conf)
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 DRV = os.path.join(BUILD, 'tests', 'alertdrv')
@@ -49,81 +50,9 @@ def tmpdir():
     return TMPS[-1]
 
 
-# ---- the driver (as in test_alert.py) ---------------------------------------
+# ---- the driver: alertharness.py ------------------------------------------
 
-def esc(v):
-    """A value for alertdrv: printable ASCII as is, the rest \\xHH."""
-    out = []
-    for b in (v if isinstance(v, bytes) else str(v).encode()):
-        c = chr(b)
-        if 0x20 < b < 0x7f and c != '\\':
-            out.append(c)
-        else:
-            out.append('\\x%02x' % b)
-    return ''.join(out)
-
-
-def det_line(**fields):
-    return '\t'.join('%s=%s' % (k, esc(v)) for k, v in fields.items())
-
-
-class Run:
-    def __init__(self, out, err, rc, took):
-        self.rc, self.err, self.took = rc, err, took
-        self.stats, self.idle = {}, None
-        for line in out.splitlines():
-            if line.startswith('stats '):
-                parts = line.split()
-                self.stats[parts[1]] = {k: int(v) for k, v in
-                                        (p.split('=') for p in parts[2:])}
-            elif line in ('idle', 'busy'):
-                self.idle = line == 'idle'
-
-
-def write_conf(tmp, body):
-    path = os.path.join(tmp, 'alert.conf')
-    with open(path, 'w') as f:
-        f.write('[collector]\nstate_dir = %s\n%s' % (tmp, body))
-    return path
-
-
-def drive(tmp, body, dets=(), wait=0, free=1000, fsize=None, pace=None,
-          timeout=120):
-    """alertdrv with the detections on stdin; fsize: RLIMIT_FSIZE in bytes
-    (SIGXFSZ ignored, as a daemon must); pace: (lines, seconds) to feed
-    them in chunks instead of all at once."""
-    conf = write_conf(tmp, body)
-
-    def limits():
-        if fsize is not None:
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    lines = [det_line(**d) + '\n' for d in dets]
-    t0 = time.monotonic()
-    p = subprocess.Popen([DRV, '-f', conf, '-w', str(wait), '-t', str(free)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True,
-                         preexec_fn=limits)
-    if pace:
-        for i in range(0, len(lines), pace[0]):
-            p.stdin.write(''.join(lines[i:i + pace[0]]))
-            p.stdin.flush()
-            time.sleep(pace[1])
-        lines = []
-    try:
-        out, err = p.communicate(''.join(lines), timeout=timeout)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        raise AssertionError('alertdrv did not end in %d s:\n%s\n%s' %
-                             (timeout, out, err[-3000:]))
-    if p.returncode != 0:
-        raise AssertionError('alertdrv exited %d:\n%s' % (p.returncode, err))
-    return Run(out, err, p.returncode, time.monotonic() - t0)
-
-
-def spool_files(d, ext='.eml'):
-    return sorted(f for f in os.listdir(d) if f.endswith(ext))
+drive = functools.partial(drive, DRV)
 
 
 def spooled_ids(d):
@@ -176,16 +105,6 @@ class Relay:
         if self.ctl:
             self.ctl.stop()
             self.ctl = None
-
-
-def email_conf(port, extra='', name='email'):
-    return """[alert %s]
-type = email
-url  = smtp://127.0.0.1:%d
-from = flowsentry@example.net
-to   = noc@example.net sec@example.net
-%s
-""" % (name, port, extra)
 
 
 class UnixCollector:
