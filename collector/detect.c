@@ -479,7 +479,8 @@ detector_record(struct detector *d, const struct enriched *e,
 		sg = groups;
 	else
 		dg = groups;
-	sighting(d, e, exporter, groups, now);
+	if (d->cfg && d->cfg->learning)		/* else nobody asks */
+		sighting(d, e, exporter, groups, now);
 	fill_rec(e, sg, dg, now, &rr);
 	n = rule_count(rs);
 	for (i = 0; i < n; i++) {

@@ -198,6 +198,39 @@ ask_whitelist(const struct wl_index *ix, const struct rule_rec *r)
 	return wl_match(ix, &q, 3) != 0;
 }
 
+/*
+ * Every rule on every record, the whitelist once a record that matched;
+ * with st, what the whitelist does not silence is fed to the windows
+ * (*fired counts the hits).  Returns the matches the whitelist silenced.
+ */
+static uint64_t
+stage(const struct ruleset *rs, const struct wl_index *ix,
+    struct rule_state *st, const struct brec *recs, unsigned nrec,
+    uint64_t *fired)
+{
+	size_t nrules = rule_count(rs), i, j;
+	struct rule_hit hit;
+	uint64_t allowed = 0;
+
+	for (i = 0; i < nrec; i++) {
+		int asked = 0, allow = 0;
+
+		for (j = 0; j < nrules; j++) {
+			if (!rule_match(rs, j, &recs[i].r))
+				continue;
+			if (!asked) {
+				allow = ask_whitelist(ix, &recs[i].r);
+				asked = 1;
+			}
+			allowed += (uint64_t)allow;
+			if (st && !allow)
+				*fired += (uint64_t)rule_feed(st, j,
+				    &recs[i].r, &hit);
+		}
+	}
+	return allowed;
+}
+
 static void
 usage(void)
 {
@@ -217,7 +250,6 @@ main(int argc, char **argv)
 	struct wl_list wl;
 	struct wl_index *ix;
 	struct brec *recs;
-	struct rule_hit hit;
 	char err[RULE_ERR_MAX];
 	uint64_t matches = 0, allowed = 0, fired = 0;
 	struct rule_state_stats sst;
@@ -284,38 +316,12 @@ main(int argc, char **argv)
 
 	/* 2. + the whitelist, asked once a record as detect.c does */
 	t0 = now_s();
-	for (i = 0; i < nrec; i++) {
-		int asked = 0, allow = 0;
-
-		for (j = 0; j < nrules; j++) {
-			if (!rule_match(rs, j, &recs[i].r))
-				continue;
-			if (!asked) {
-				allow = ask_whitelist(ix, &recs[i].r);
-				asked = 1;
-			}
-			allowed += (uint64_t)allow;
-		}
-	}
+	allowed = stage(rs, ix, NULL, recs, nrec, &fired);
 	t_wl = now_s() - t0;
 
 	/* 3. the whole stage: match, whitelist, thresholds */
 	t0 = now_s();
-	for (i = 0; i < nrec; i++) {
-		int asked = 0, allow = 0;
-
-		for (j = 0; j < nrules; j++) {
-			if (!rule_match(rs, j, &recs[i].r))
-				continue;
-			if (!asked) {
-				allow = ask_whitelist(ix, &recs[i].r);
-				asked = 1;
-			}
-			if (!allow)
-				fired += (uint64_t)rule_feed(st, j, &recs[i].r,
-				    &hit);
-		}
-	}
+	(void)stage(rs, ix, st, recs, nrec, &fired);
 	t_all = now_s() - t0;
 
 	/* 4. expiry: a worker walks its windows once a second */
