@@ -155,6 +155,16 @@ def ndjson(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def first_replay(d, pcap, port, alerts):
+    """Replay the traffic; the detections once three came and the settle
+    time (2 s) for anything more has passed."""
+    assert replay(pcap, port) > 0
+    wait_for(lambda: d.alive() and len(ndjson(alerts)) >= 3,
+             timeout=30, what='three detections')
+    time.sleep(4)
+    return ndjson(alerts)
+
+
 def fs(*args, check=True):
     p = subprocess.run([FS] + list(args), capture_output=True, text=True,
                        timeout=30)
@@ -183,11 +193,7 @@ def test_end_to_end():
     cfgarg = ['-f', d.conf]
     try:
         d.start(wait_metrics=mport)
-        assert replay(pcap, port) > 0
-        wait_for(lambda: d.alive() and len(ndjson(alerts)) >= 3,
-                 timeout=30, what='three detections')
-        time.sleep(4)       # anything more would come within the settle time
-        dets = ndjson(alerts)
+        dets = first_replay(d, pcap, port, alerts)
         got = {(x['rule'], x['service']) for x in dets}
         assert got == EXPECTED and len(dets) == 3, dets
         for x in dets:
@@ -303,11 +309,7 @@ def test_learning():
     cfgarg = ['-f', d.conf]
     try:
         d.start(wait_metrics=mport)
-        assert replay(pcap, port) > 0
-        wait_for(lambda: d.alive() and len(ndjson(alerts)) >= 3,
-                 timeout=30, what='three detections')
-        time.sleep(3)
-        dets = ndjson(alerts)
+        dets = first_replay(d, pcap, port, alerts)
         # irc, smtp-from-non-mail and scan do not learn: they fire anyway
         assert {(x['rule'], x['service']) for x in dets} == EXPECTED, dets
         for x in dets:
