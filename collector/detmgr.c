@@ -486,7 +486,12 @@ hit_whitelisted(const struct detmgr *m, const struct det_hit *h,
 	return wl_match(m->ref->wl, &q, mask) != 0;
 }
 
-static void
+/*
+ * Learn h as a whitelist entry: 0, or -1 when the whitelist is full (then
+ * the hit is handled as after learning: a host that would need that many
+ * entries is no ordinary server).
+ */
+static int
 learn(struct detmgr *m, const struct det_hit *h, uint64_t now)
 {
 	struct wl_entry e;
@@ -495,7 +500,7 @@ learn(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	learned_entry(h, now, &e);
 	/* Already learned (the workers' snapshot may lag a second)? */
 	if (hit_whitelisted(m, h, 1u << WL_SRC_LEARNED, now))
-		return;
+		return 0;
 	for (i = m->wl.n; i-- > 0 && m->wl_dirty;) {
 		const struct wl_entry *o = &m->wl.v[i];
 
@@ -505,14 +510,19 @@ learn(struct detmgr *m, const struct det_hit *h, uint64_t now)
 		    o->port == e.port && o->where == e.where &&
 		    o->asn == e.asn && flow_addr_eq(&o->who_addr, &e.who_addr) &&
 		    flow_addr_eq(&o->where_addr, &e.where_addr))
-			return;
+			return 0;
+	}
+	if (m->wl.n >= DETMGR_MAX_WL) {
+		m->st.learn_refused++;
+		return -1;
 	}
 	e.id = ++m->tmp_id;
 	if (wl_list_add(&m->wl, &e) == -1)
-		return;
+		return -1;
 	m->wl_dirty = 1;
 	m->st.learned++;
 	ds_write_learned(m, &m->wl.v[m->wl.n - 1]);
+	return 0;
 }
 
 static void
@@ -534,10 +544,8 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 		(void)learning(m, h, now);
 		return;
 	}
-	if (h->learn && learning(m, h, now)) {
-		learn(m, h, now);
+	if (h->learn && learning(m, h, now) && learn(m, h, now) == 0)
 		return;
-	}
 	/*
 	 * The worker checked the whitelist it had; it may be older than ours
 	 * (the Redis whitelist still loading at start, an allow a moment

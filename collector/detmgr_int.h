@@ -51,6 +51,8 @@ struct unwritten {
 #define DETMGR_MAX_BACKLOG	10000
 #define DETMGR_MAX_SUP		200000
 #define DETMGR_MAX_LEARN	1000000
+/* Whitelist entries held; learning stops adding at this many. */
+#define DETMGR_MAX_WL		500000
 /* Learned entries get ids above this until Redis gives them one. */
 #define DETMGR_TMP_ID		(1ULL << 62)
 
