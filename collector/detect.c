@@ -96,24 +96,25 @@ hitq_free(struct hitq *q)
 	q->v = NULL;
 }
 
-int
-hitq_push(struct hitq *q, const struct det_hit *h)
+uint32_t
+hitq_push(struct hitq *q, const struct det_hit *h, uint32_t n)
 {
-	int wake = 0, rv = 0;
+	uint32_t k;
+	int wake;
 
 	pthread_mutex_lock(&q->mtx);
-	if (q->n == q->cap) {
-		q->dropped++;
-		rv = -1;
-	} else {
-		q->v[(q->head + q->n) % q->cap] = *h;
-		wake = q->n++ == 0;
-		q->pushed++;
+	wake = q->n == 0;
+	for (k = 0; k < n && q->n < q->cap; k++) {
+		q->v[(q->head + q->n) % q->cap] = h[k];
+		q->n++;
 	}
+	q->pushed += k;
+	q->dropped += n - k;
+	wake = wake && k > 0;
 	pthread_mutex_unlock(&q->mtx);
 	if (wake && q->notify)
 		q->notify(q->notify_arg);
-	return rv;
+	return k;
 }
 
 uint32_t
@@ -149,6 +150,8 @@ struct detector {
 	struct rule_state	*st;
 	uint32_t		 max_keys;
 	struct fold		*fold;
+	struct det_hit		 out[DETECT_OUT];	/* not yet pushed */
+	uint32_t		 nout;
 	uint64_t		*seen;		/* address keys, 0 empty */
 	uint32_t		 seen_mask, seen_n, seen_max;
 	struct detect_stats	 s;
@@ -226,13 +229,26 @@ detect_groups_of(const struct cfg *c, const struct flow_addr *a)
 	return m;
 }
 
+void
+detector_flush(struct detector *d)
+{
+	uint32_t k;
+
+	if (d->nout == 0)
+		return;
+	k = hitq_push(d->q, d->out, d->nout);
+	d->s.reported += k;
+	d->s.queue_full += d->nout - k;
+	d->nout = 0;
+}
+
+/* Hits go to the manager DETECT_OUT at a time: one lock, one wake-up. */
 static void
 report(struct detector *d, const struct det_hit *h)
 {
-	if (hitq_push(d->q, h) == 0)
-		d->s.reported++;
-	else
-		d->s.queue_full++;
+	if (d->nout == DETECT_OUT)
+		detector_flush(d);
+	d->out[d->nout++] = *h;
 }
 
 static uint32_t
@@ -528,6 +544,7 @@ detector_tick(struct detector *d, uint64_t now)
 		} else if (!f->pending && now - f->reported_ms > FOLD_IDLE_MS)
 			f->used = 0;
 	}
+	detector_flush(d);
 }
 
 void
@@ -544,6 +561,7 @@ detector_drain(struct detector *d, uint64_t now)
 			f->reported_ms = now;
 		}
 	}
+	detector_flush(d);
 }
 
 void

@@ -10,7 +10,10 @@
  *     struct det_hit.  It owns no shared mutable state: the rules and the
  *     whitelist index come in a struct detref, immutable and reference
  *     counted, swapped whole by the manager; a worker's hits go into the
- *     shared struct hitq, a bounded queue, and never block.  To keep that
+ *     shared struct hitq, a bounded queue, and never block.  They are
+ *     pushed a batch at a time (after each batch of datagrams, or
+ *     DETECT_OUT hits), so a flood of hits costs one lock and at most one
+ *     wake-up of the manager per batch rather than per hit.  To keep that
  *     queue quiet, a hit repeated for the same rule and suppression key
  *     is reported at once the first time and then folded into one update
  *     every DETECT_FOLD_MS (a small bounded table).
@@ -41,6 +44,7 @@
 #include "wl.h"
 
 #define DETECT_FOLD_MS	5000
+#define DETECT_OUT	64	/* hits a worker holds before pushing */
 
 /* A loaded ruleset, shared by every snapshot made while it runs. */
 struct rulesref {
@@ -104,8 +108,8 @@ struct hitq {
 int	 hitq_init(struct hitq *q, uint32_t cap, void (*notify)(void *),
 	    void *arg);
 void	 hitq_free(struct hitq *q);
-/* 0, or -1 when full (counted). */
-int	 hitq_push(struct hitq *q, const struct det_hit *h);
+/* Appends n hits; returns how many fitted (the rest counted dropped). */
+uint32_t hitq_push(struct hitq *q, const struct det_hit *h, uint32_t n);
 /* Up to max hits into out; returns how many. */
 uint32_t hitq_pop(struct hitq *q, struct det_hit *out, uint32_t max);
 
@@ -135,6 +139,11 @@ void		 detector_set(struct detector *d, struct detref *ref);
 void		 detector_set_cfg(struct detector *d, const struct cfg *c);
 void		 detector_record(struct detector *d, const struct enriched *e,
 		    const struct flow_addr *exporter, uint64_t now_ms);
+/*
+ * Hits are handed to the manager in batches: call this after a batch of
+ * datagrams (tick and drain call it too) so none waits longer.
+ */
+void		 detector_flush(struct detector *d);
 /* Once a second: expire windows, report folded hits that are due. */
 void		 detector_tick(struct detector *d, uint64_t now_ms);
 /* Report every folded hit now (before a flush at exit or after -r). */

@@ -391,29 +391,77 @@ merge_rule(struct det *d, const struct det_hit *h)
 		    h->rule);
 }
 
-static struct pending *
-pending_find(struct detmgr *m, const struct det_hit *h)
+/*
+ * The pending detections are found by (host, protocol, port) and by id
+ * through two chained indexes (pend_ix); a hit or an update is one short
+ * chain walk, not a scan of up to DETMGR_MAX_PENDING entries.  Entries
+ * are added one at a time and removed only by raise_due(), which
+ * rebuilds the indexes.
+ */
+static uint32_t
+pend_hash_conn(const struct flow_addr *host, uint8_t proto, uint16_t port)
+{
+	uint32_t x = flow_addr_hash(FLOW_FNV_INIT, host);
+
+	x = flow_fnv(x, &proto, sizeof(proto));
+	return flow_fnv(x, &port, sizeof(port)) & (PEND_IX_SLOTS - 1);
+}
+
+static uint32_t
+pend_hash_id(const char *id)
+{
+	return flow_fnv(FLOW_FNV_INIT, id, strlen(id)) & (PEND_IX_SLOTS - 1);
+}
+
+static void
+pend_link(struct detmgr *m, size_t i)
+{
+	const struct det *d = &m->pend[i].d;
+	uint32_t c = pend_hash_conn(&d->host, d->proto, d->dport);
+	uint32_t k = pend_hash_id(d->id);
+
+	m->pend_ix.next[0][i] = m->pend_ix.head[0][c];
+	m->pend_ix.head[0][c] = (uint16_t)i;
+	m->pend_ix.next[1][i] = m->pend_ix.head[1][k];
+	m->pend_ix.head[1][k] = (uint16_t)i;
+}
+
+static void
+pend_reindex(struct detmgr *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->npend; i++) {
+	memset(m->pend_ix.head, 0xff, sizeof(m->pend_ix.head));
+	for (i = 0; i < m->npend; i++)
+		pend_link(m, i);
+}
+
+/* The first pending detection (in m->pend's order) this hit belongs to. */
+static struct pending *
+pending_find(struct detmgr *m, const struct det_hit *h)
+{
+	uint16_t i, best = PEND_IX_NONE;
+
+	for (i = m->pend_ix.head[0][pend_hash_conn(&h->host, h->proto,
+	    h->dport)]; i != PEND_IX_NONE; i = m->pend_ix.next[0][i]) {
 		struct det *d = &m->pend[i].d;
 
-		if (flow_addr_eq(&d->host, &h->host) && d->proto == h->proto &&
-		    d->dport == h->dport && (h->many ||
-		    d->dst_scope == DET_SCOPE_MANY ||
+		if (i < best && flow_addr_eq(&d->host, &h->host) &&
+		    d->proto == h->proto && d->dport == h->dport &&
+		    (h->many || d->dst_scope == DET_SCOPE_MANY ||
 		    flow_addr_eq(&d->dst, &h->remote)))
-			return &m->pend[i];
+			best = i;
 	}
-	return NULL;
+	return best == PEND_IX_NONE ? NULL : &m->pend[best];
 }
 
 static struct pending *
 pending_by_id(struct detmgr *m, const char *id)
 {
-	size_t i;
+	uint16_t i;
 
-	for (i = 0; i < m->npend; i++)
+	for (i = m->pend_ix.head[1][pend_hash_id(id)]; i != PEND_IX_NONE;
+	    i = m->pend_ix.next[1][i])
 		if (strcmp(m->pend[i].d.id, id) == 0)
 			return &m->pend[i];
 	return NULL;
@@ -595,6 +643,7 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	p->due_ms = now + DETMGR_SETTLE_MS;
 	p->sup_key = key;
 	p->sup_secs = h->suppress_secs;
+	pend_link(m, m->npend - 1);
 	/* Written with the detection (raise_det). */
 	dm_sup_set(m, key, expiry, p->d.id, 1);
 }
@@ -703,7 +752,7 @@ raise_det(struct detmgr *m, struct pending *p)
 static void
 raise_due(struct detmgr *m, uint64_t now, int all)
 {
-	size_t i = 0;
+	size_t i = 0, n = m->npend;
 
 	while (i < m->npend) {
 		if (all || m->pend[i].due_ms <= now) {
@@ -712,6 +761,8 @@ raise_due(struct detmgr *m, uint64_t now, int all)
 		} else
 			i++;
 	}
+	if (m->npend != n)
+		pend_reindex(m);
 }
 
 static void
@@ -828,6 +879,7 @@ detmgr_new(struct event_base *base, const struct cfg *c, int check,
 	}
 	m->base = base;
 	m->cfg = c;
+	pend_reindex(m);
 	wl_list_init(&m->wl);
 	if (load_files(c, &rs, &m->files, err, errlen) == -1) {
 		free(m);

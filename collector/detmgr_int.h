@@ -47,6 +47,16 @@ struct unwritten {
 };
 
 #define DETMGR_MAX_PENDING	1024
+#define PEND_IX_SLOTS		2048	/* power of two */
+#define PEND_IX_NONE		0xffff
+_Static_assert(DETMGR_MAX_PENDING < PEND_IX_NONE, "pend_ix holds uint16_t");
+
+/* Chains through pend[]: [0] by (host, proto, dport), [1] by id. */
+struct pend_ix {
+	uint16_t	head[2][PEND_IX_SLOTS];
+	uint16_t	next[2][DETMGR_MAX_PENDING];
+};
+
 #define DETMGR_MAX_UNWRITTEN	10000
 #define DETMGR_MAX_BACKLOG	10000
 #define DETMGR_MAX_SUP		200000
@@ -78,6 +88,7 @@ struct detmgr {
 	struct dtab		 sup_ix;
 	struct pending		 pend[DETMGR_MAX_PENDING];
 	size_t			 npend;
+	struct pend_ix		 pend_ix;
 	struct det_hit		*backlog;
 	size_t			 nbacklog;
 	uint64_t		 last_id;
