@@ -3,18 +3,16 @@
  *
  * The conversation table is a set-associative cache: a hash picks a set of
  * INIT_WAYS slots and the least recently used slot of the set is replaced.
- * Lookups and inserts are O(1), memory is fixed at creation.  Each set's
- * hashes, times and liveness sit together in one cache line apart from
- * the conversations, so a lookup touches one line, and a second only for
- * the conversation it finds or replaces.
+ * Lookups and inserts are O(1), memory is fixed at creation, and a set is
+ * one cache line (see struct conv_set), so a lookup costs at most one
+ * miss, which a caller with a batch of records can start early
+ * (init_prefetch).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "initiator.h"
-
-#define INIT_WAYS	4
 
 #define TCP_SYN		0x02
 #define TCP_ACK		0x10
@@ -34,22 +32,24 @@ static const uint16_t udp_services[] = {
 	27015, 51820,
 };
 
-static int
-in_list(const uint16_t *l, size_t n, uint16_t port)
+/* The lists above as bitmaps, one bit a port: one load per question. */
+static uint64_t tcp_bits[65536 / 64], udp_bits[65536 / 64];
+
+__attribute__((constructor)) static void
+service_bits_init(void)
 {
-	size_t lo = 0, hi = n;
+	size_t i;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
+	for (i = 0; i < sizeof(tcp_services) / sizeof(tcp_services[0]); i++)
+		tcp_bits[tcp_services[i] / 64] |= 1ULL << (tcp_services[i] % 64);
+	for (i = 0; i < sizeof(udp_services) / sizeof(udp_services[0]); i++)
+		udp_bits[udp_services[i] / 64] |= 1ULL << (udp_services[i] % 64);
+}
 
-		if (l[mid] == port)
-			return 1;
-		if (l[mid] < port)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+static inline int
+bit(const uint64_t *b, uint16_t port)
+{
+	return (b[port / 64] >> (port % 64)) & 1;
 }
 
 int
@@ -60,11 +60,9 @@ init_service_port(uint8_t proto, uint16_t port)
 	if (port < 1024)
 		return 1;
 	if (proto == 6 || proto == 132)
-		return in_list(tcp_services, sizeof(tcp_services) /
-		    sizeof(tcp_services[0]), port);
+		return bit(tcp_bits, port);
 	if (proto == 17)
-		return in_list(udp_services, sizeof(udp_services) /
-		    sizeof(udp_services[0]), port);
+		return bit(udp_bits, port);
 	return 0;
 }
 
@@ -165,35 +163,36 @@ init_stateless(const struct flow_rec *r)
 
 /* ---- the conversation table ------------------------------------------ */
 
-struct conv_key {
-	uint8_t		af;
-	uint8_t		proto;
-	uint16_t	port[2];
-	uint8_t		a[2][16];
-};
-
-struct conv {
-	struct conv_key	key;
-	uint64_t	first_ms[2];	/* start of each direction, 0 unseen */
-	uint8_t		opener;		/* 0, 1: end that opened; 2: unknown */
-	uint8_t		tie;		/* both directions seen starting at once */
-};
-
 /*
- * What a lookup reads of every way of a set, one cache line for the set:
- * the key's hash, liveness and last use.  The conversation itself is read
- * only when the hash matches (or to be replaced).
+ * One set: INIT_WAYS conversations in one 64-byte cache line.  A
+ * conversation is known by a 64-bit hash of its canonical key (the two
+ * ends in a fixed order, protocol, ports): a lookup reads one line, and
+ * two different conversations share a hash with odds of about 2^-60 per
+ * lookup (the cost of that: one record's initiator taken from the other
+ * conversation).  Times are kept modulo 2^32 ms and compared by signed
+ * difference: right for any two times less than 24 days apart, and the
+ * table forgets a conversation after `window` (minutes).
  */
-struct conv_meta {
-	uint64_t	used_ms;
-	uint32_t	tag;
-	uint8_t		live;
+#define INIT_WAYS	3
+
+#define CONV_SEEN0	0x01	/* first[0] holds the start of direction 0 */
+#define CONV_SEEN1	0x02
+#define CONV_TIE	0x04	/* both directions once started at once */
+#define CONV_OPENER(f)	(((f) >> 3) & 3)	/* 0, 1: end that opened; 2 */
+#define CONV_SET_OPENER(f, o) ((uint8_t)(((f) & ~0x18) | (o) << 3))
+
+struct conv_set {
+	uint64_t	fp[INIT_WAYS];		/* key hash | 1; 0 free */
+	uint32_t	used[INIT_WAYS];	/* last use */
+	uint32_t	first[INIT_WAYS][2];	/* start of each direction */
+	uint8_t		flags[INIT_WAYS];
+	uint8_t		pad[64 - INIT_WAYS * 21];
 };
+_Static_assert(sizeof(struct conv_set) == 64, "one cache line a set");
 
 struct init_table {
-	struct conv_meta	*meta;
-	struct conv		*slot;
-	size_t			 meta_len, slot_len;
+	struct conv_set		*sets;
+	size_t			 len;
 	uint32_t		 nsets;
 	uint32_t		 window_ms;
 	struct init_stats	 st;
@@ -243,15 +242,13 @@ init_table_new(uint32_t capacity, uint32_t window_ms)
 	struct init_table *t;
 	uint32_t sets = 1;
 
-	while (sets * INIT_WAYS < capacity && sets < (1u << 26))
+	while ((uint64_t)sets * INIT_WAYS < capacity && sets < (1u << 26))
 		sets <<= 1;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	t->meta_len = (size_t)sets * INIT_WAYS * sizeof(*t->meta);
-	t->slot_len = (size_t)sets * INIT_WAYS * sizeof(*t->slot);
-	if ((t->meta = table_alloc(t->meta_len)) == NULL ||
-	    (t->slot = table_alloc(t->slot_len)) == NULL) {
-		init_table_free(t);
+	t->len = (size_t)sets * sizeof(*t->sets);
+	if ((t->sets = table_alloc(t->len)) == NULL) {
+		free(t);
 		return NULL;
 	}
 	t->nsets = sets;
@@ -264,8 +261,7 @@ init_table_free(struct init_table *t)
 {
 	if (t == NULL)
 		return;
-	table_free(t->meta, t->meta_len);
-	table_free(t->slot, t->slot_len);
+	table_free(t->sets, t->len);
 	free(t);
 }
 
@@ -275,105 +271,151 @@ init_table_stats(const struct init_table *t)
 	return &t->st;
 }
 
-/* The canonical key; *dir is 0 when the record runs a->b, 1 when b->a. */
-static void
-conv_key(const struct flow_rec *r, struct conv_key *k, int *dir)
+static inline uint64_t
+load64(const uint8_t *p)
 {
-	size_t n = r->src.af == 6 ? 16 : 4;
-	int c;
+	uint64_t v;
 
-	memset(k, 0, sizeof(*k));
-	k->af = r->src.af;
-	k->proto = r->proto;
-	c = memcmp(r->src.a, r->dst.a, n);
-	if (c == 0)
-		c = (int)r->sport - (int)r->dport;
-	*dir = c > 0;
-	memcpy(k->a[*dir], r->src.a, n);
-	memcpy(k->a[!*dir], r->dst.a, n);
-	k->port[*dir] = r->sport;
-	k->port[!*dir] = r->dport;
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
-/* A word at a time (the key is zero-padded by conv_key). */
-static uint32_t
-conv_hash(const struct conv_key *k)
+static inline uint32_t
+load32(const uint8_t *p)
 {
-	uint64_t w[(sizeof(*k) + 7) / 8] = { 0 }, h = 0x9e3779b97f4a7c15ull;
-	size_t i;
+	uint32_t v;
 
-	memcpy(w, k, sizeof(*k));
-	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The hash of the record's conversation, the same for both directions;
+ * *dir is 0 when the record runs from the lower end (by address, then
+ * port) to the higher, 1 the other way.
+ */
+static uint64_t
+conv_hash(const struct flow_rec *r, int *dir)
+{
+	uint64_t s[2], d[2], h;
+	uint16_t ps = r->sport, pd = r->dport;
+
+	if (r->src.af == 6) {
+		s[0] = load64(r->src.a);
+		s[1] = load64(r->src.a + 8);
+		d[0] = load64(r->dst.a);
+		d[1] = load64(r->dst.a + 8);
+	} else {
+		s[0] = load32(r->src.a);
+		d[0] = load32(r->dst.a);
+		s[1] = d[1] = 0;
 	}
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return (uint32_t)(h ^ (h >> 29));
+	if (s[0] != d[0])
+		*dir = s[0] > d[0];
+	else if (s[1] != d[1])
+		*dir = s[1] > d[1];
+	else
+		*dir = ps > pd;
+	if (*dir) {
+		uint64_t x;
+		uint16_t p;
+
+		x = s[0], s[0] = d[0], d[0] = x;
+		x = s[1], s[1] = d[1], d[1] = x;
+		p = ps, ps = pd, pd = p;
+	}
+	h = (uint64_t)r->src.af << 56 | (uint64_t)r->proto << 48 |
+	    (uint64_t)ps << 16 | pd;
+	if (r->src.af != 6)
+		return flow_mix64(h ^ flow_mix64(s[0] << 32 | d[0]));
+	h = flow_mix64(h ^ s[0]);
+	h = flow_mix64(h ^ s[1]);
+	h = flow_mix64(h ^ d[0]);
+	return flow_mix64(h ^ d[1]);
 }
 
-/* The conversation of k, found or made (replacing the least recent). */
-static struct conv *
-conv_find(struct init_table *t, const struct conv_key *k, uint64_t now)
+static int
+conv_applies(const struct flow_rec *r)
 {
-	uint32_t h = conv_hash(k);
-	size_t base = (size_t)(h & (t->nsets - 1)) * INIT_WAYS;
-	struct conv_meta *set = &t->meta[base];
-	int i, victim = 0;
+	return (r->have & FL_SRC) && (r->have & FL_DST) &&
+	    r->src.af == r->dst.af;
+}
 
+void
+init_prefetch(const struct init_table *t, const struct flow_rec *r)
+{
+	int dir;
+
+	if (t && conv_applies(r))
+		__builtin_prefetch(&t->sets[conv_hash(r, &dir) &
+		    (t->nsets - 1)], 1);
+}
+
+/* The way of conversation h in its set, found or made (replacing the
+ * least recently used); *flags and *first are the way's. */
+static int
+conv_find(struct init_table *t, uint64_t h, uint32_t now,
+    struct conv_set **setp)
+{
+	struct conv_set *set = &t->sets[h & (t->nsets - 1)];
+	uint64_t fp = h | 1;
+	int i, victim = -1;
+	int32_t oldest = INT32_MIN;
+
+	*setp = set;
 	t->st.lookups++;
 	for (i = 0; i < INIT_WAYS; i++) {
-		struct conv_meta *m = &set[i];
+		int32_t age = (int32_t)(now - set->used[i]);
 
-		if (m->live && now - m->used_ms > t->window_ms &&
-		    m->used_ms <= now)
-			m->live = 0;		/* expired */
-		if (m->live && m->tag == h &&
-		    memcmp(&t->slot[base + i].key, k, sizeof(*k)) == 0) {
+		if (set->fp[i] == fp && age <= (int32_t)t->window_ms) {
 			t->st.hits++;
-			m->used_ms = now;
-			return &t->slot[base + i];
+			set->used[i] = now;
+			return i;
 		}
-		if (!m->live)
+		if (set->fp[i] == 0 || age > (int32_t)t->window_ms)
+			age = INT32_MAX;	/* free or expired */
+		if (victim < 0 || age > oldest) {
 			victim = i;
-		else if (set[victim].live && m->used_ms < set[victim].used_ms)
-			victim = i;
+			oldest = age;
+		}
 	}
-	if (set[victim].live)
+	if (oldest != INT32_MAX)
 		t->st.evicted++;
-	set[victim].live = 1;
-	set[victim].tag = h;
-	set[victim].used_ms = now;
-	memset(&t->slot[base + victim], 0, sizeof(t->slot[0]));
-	t->slot[base + victim].key = *k;
-	t->slot[base + victim].opener = 2;
-	return &t->slot[base + victim];
+	set->fp[victim] = fp;
+	set->used[victim] = now;
+	set->first[victim][0] = set->first[victim][1] = 0;
+	set->flags[victim] = CONV_SET_OPENER(0, 2);
+	return victim;
 }
 
 struct init_result
 init_decide(struct init_table *t, const struct flow_rec *r, uint64_t now_ms)
 {
 	struct init_result x = by_evidence(r);
-	struct conv_key k;
-	struct conv *c;
+	struct conv_set *set;
+	uint32_t *first;
 	uint64_t start;
-	int dir;
+	uint8_t *f;
+	int dir, w, opener;
 
-	if (t == NULL || !(r->have & FL_SRC) || !(r->have & FL_DST) ||
-	    r->src.af != r->dst.af)
+	if (t == NULL || !conv_applies(r))
 		return x.who != INIT_UNKNOWN ? x : by_port(r);
-	conv_key(r, &k, &dir);
-	c = conv_find(t, &k, now_ms);
+	w = conv_find(t, conv_hash(r, &dir), (uint32_t)now_ms, &set);
+	first = set->first[w];
+	f = &set->flags[w];
 	start = (r->have & FL_FIRST) && r->first ? r->first : now_ms;
-	if (c->first_ms[dir] == 0 || start < c->first_ms[dir])
-		c->first_ms[dir] = start;
+	if (start && (!(*f & (CONV_SEEN0 << dir)) ||
+	    (int32_t)((uint32_t)start - first[dir]) < 0)) {
+		first[dir] = (uint32_t)start;
+		*f |= (uint8_t)(CONV_SEEN0 << dir);
+	}
 	if (x.who != INIT_UNKNOWN) {
 		/* Strong evidence: remember which end opened. */
-		c->opener = (uint8_t)(x.who == INIT_SRC ? dir : !dir);
+		*f = CONV_SET_OPENER(*f, x.who == INIT_SRC ? dir : !dir);
 		return x;
 	}
-	if (c->opener != 2)
-		return res(c->opener == dir ? INIT_SRC : INIT_DST,
+	if ((opener = CONV_OPENER(*f)) != 2)
+		return res(opener == dir ? INIT_SRC : INIT_DST,
 		    INIT_BY_REVERSE);
 	/*
 	 * An exporter that tracks connections both ways (softflowd, NSEL)
@@ -382,16 +424,14 @@ init_decide(struct init_table *t, const struct flow_rec *r, uint64_t now_ms)
 	 * pair, a clock step) must not be compared with the other
 	 * direction's old start as if the two were one conversation.
 	 */
-	if (c->first_ms[0] && c->first_ms[0] == c->first_ms[1])
-		c->tie = 1;
-	if (!c->tie && c->first_ms[0] && c->first_ms[1] &&
-	    c->first_ms[0] != c->first_ms[1]) {
-		int opener = c->first_ms[1] < c->first_ms[0];
-
-		return res(opener == dir ? INIT_SRC : INIT_DST,
-		    INIT_BY_REVERSE);
-	}
-	return by_port(r);
+	if ((*f & (CONV_SEEN0 | CONV_SEEN1)) != (CONV_SEEN0 | CONV_SEEN1))
+		return by_port(r);
+	if (first[0] == first[1])
+		*f |= CONV_TIE;
+	if (*f & CONV_TIE)
+		return by_port(r);
+	opener = (int32_t)(first[1] - first[0]) < 0;
+	return res(opener == dir ? INIT_SRC : INIT_DST, INIT_BY_REVERSE);
 }
 
 const char *

@@ -69,6 +69,10 @@ struct init_table *init_table_new(uint32_t capacity, uint32_t window_ms);
 void		 init_table_free(struct init_table *t);
 const struct init_stats *init_table_stats(const struct init_table *t);
 
+/* Start loading the record's set of the table (before init_decide). */
+void		 init_prefetch(const struct init_table *t,
+		    const struct flow_rec *r);
+
 /*
  * The whole decision for one record; remembers its conversation.  now_ms
  * is the record's time (its `last`, or the receive time).

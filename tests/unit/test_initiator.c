@@ -209,7 +209,8 @@ test_table_bounded(void **state)
 		r = rec(a, 40000, "198.51.100.7", 50000, 17);
 		(void)init_decide(t, &r, 1000 + (uint64_t)i);
 	}
-	assert_true(init_table_stats(t)->evicted >= 10000 - 64);
+	/* The capacity rounds up to a power of two of 3-way sets: <= 96. */
+	assert_true(init_table_stats(t)->evicted >= 10000 - 96);
 	assert_int_equal(init_table_stats(t)->lookups, 10000);
 	init_table_free(t);
 }
