@@ -146,11 +146,17 @@ addr_eq(const struct flow_addr *a, const struct flow_addr *b)
 	return memcmp(a->a, b->a, 16) == 0;
 }
 
+static inline uint32_t
+host_hash(const struct flow_addr *host, uint64_t bucket)
+{
+	return (uint32_t)flow_mix64(flow_addr_key(host) ^ bucket);
+}
+
 static struct agg_host *
 host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
     int group)
 {
-	uint32_t h = flow_addr_hash(flow_fnv(FLOW_FNV_INIT, &bucket, sizeof(bucket)), host);
+	uint32_t h = host_hash(host, bucket);
 	uint32_t i, mask = a->hsize - 1;
 	struct agg_host *e, *arr;
 
@@ -176,16 +182,21 @@ host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
 static void
 add_peer(struct agg *a, struct agg_host *h, const struct flow_addr *peer)
 {
-	int i;
+	uint64_t key = flow_addr_key(peer);
+	uint32_t tag = (uint32_t)key, j, mask = 2 * AGG_PEERS - 1;
+	uint8_t k;
 
-	for (i = 0; i < h->npeers; i++)
-		if (addr_eq(&h->peers[i], peer))
+	for (j = (uint32_t)(key >> 32) & mask; (k = h->pslot[j]) != 0;
+	    j = (j + 1) & mask)
+		if (h->ptag[k - 1] == tag && addr_eq(&h->peers[k - 1], peer))
 			return;
 	if (h->npeers >= AGG_PEERS) {
 		a->st.peers_dropped++;
 		return;
 	}
+	h->ptag[h->npeers] = tag;
 	h->peers[h->npeers++] = *peer;
+	h->pslot[j] = h->npeers;
 }
 
 static void
@@ -230,16 +241,14 @@ prefix_of(const struct flow_addr *x, struct flow_addr *p, uint8_t *len)
 static struct agg_svc *
 svc_get(struct agg *a, const struct agg_svc *k)
 {
-	uint32_t h = FLOW_FNV_INIT, i, mask = a->ssize - 1;
+	uint32_t h, i, mask = a->ssize - 1;
 	struct agg_svc *e, *arr;
 
-	h = flow_addr_hash(h, &k->host);
-	h = flow_fnv(h, &k->proto, 1);
-	h = flow_fnv(h, &k->port, 2);
-	h = flow_fnv(h, &k->asn, 4);
-	h = flow_fnv(h, k->cc, 2);
-	h = flow_fnv(h, k->app, strlen(k->app));
-	h = flow_addr_hash(h, &k->prefix);
+	h = (uint32_t)flow_mix64(flow_addr_key(&k->host) ^
+	    flow_mix64(flow_addr_key(&k->prefix) ^ (uint64_t)k->asn << 32 ^
+	    (uint64_t)k->proto << 16 ^ k->port) ^
+	    flow_fnv(FLOW_FNV_INIT, k->cc, 2) ^
+	    (uint64_t)flow_fnv(FLOW_FNV_INIT, k->app, strlen(k->app)) << 32);
 
 	for (i = h & mask; a->sidx[i]; i = (i + 1) & mask) {
 		e = &a->svcs[a->sidx[i] - 1];
@@ -260,6 +269,48 @@ svc_get(struct agg *a, const struct agg_svc *k)
 	return e;
 }
 
+/*
+ * The time of a record and its bucket; 0 when the record's own time was
+ * too far from the receive time to be believed (now_ms used instead).
+ */
+static int
+when(const struct agg *a, const struct flow_rec *r, uint64_t now_ms,
+    uint64_t *t_ms, uint64_t *bucket)
+{
+	int ok = 1;
+
+	*t_ms = (r->have & FL_LAST) && r->last ? r->last : now_ms;
+	if (now_ms && (*t_ms > now_ms + a->max_future_ms ||
+	    *t_ms + a->max_past_ms < now_ms)) {
+		*t_ms = now_ms;
+		ok = 0;
+	}
+	*bucket = *t_ms / 1000 / a->bucket * a->bucket;
+	return ok;
+}
+
+void
+agg_prefetch(const struct agg *a, const struct enriched *e, uint64_t now_ms,
+    int step)
+{
+	uint64_t t_ms, bucket;
+	uint32_t i, k;
+
+	if (e->traffic == ENR_TRANSIT)
+		return;
+	(void)when(a, e->r, now_ms, &t_ms, &bucket);
+	i = host_hash(e->local, bucket) & (a->hsize - 1);
+	if (step == 0)
+		__builtin_prefetch(&a->hidx[i]);
+	else if ((k = a->hidx[i]) != 0) {
+		const char *p = (const char *)&a->hosts[k - 1];
+
+		__builtin_prefetch(p, 1);
+		__builtin_prefetch(p + 64, 1);
+		__builtin_prefetch(p + 128, 1);
+	}
+}
+
 void
 agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms)
 {
@@ -269,13 +320,8 @@ agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms)
 
 	if (e->traffic == ENR_TRANSIT)
 		return;
-	t_ms = (r->have & FL_LAST) && r->last ? r->last : now_ms;
-	if (now_ms && (t_ms > now_ms + a->max_future_ms ||
-	    t_ms + a->max_past_ms < now_ms)) {
-		t_ms = now_ms;
+	if (!when(a, r, now_ms, &t_ms, &bucket))
 		a->st.time_clamped++;
-	}
-	bucket = t_ms / 1000 / a->bucket * a->bucket;
 	if (e->traffic == ENR_INTERNAL) {
 		count_host(a, &r->src, &r->dst, e->group, 0, e, bucket, t_ms);
 		count_host(a, &r->dst, &r->src, -1, 1, e, bucket, t_ms);

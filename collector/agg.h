@@ -36,6 +36,10 @@ struct agg_host {
 	uint64_t		flows_in, flows_out;
 	uint64_t		last_ms;
 	uint8_t			npeers;
+	/* The peers, and a small hash set over them (index + 1, 0 free):
+	 * a record's peer is found in a probe or two, not a scan. */
+	uint8_t			pslot[2 * AGG_PEERS];
+	uint32_t		ptag[AGG_PEERS];	/* peer's key, low bits */
 	struct flow_addr	peers[AGG_PEERS];
 };
 
@@ -89,6 +93,12 @@ int	 agg_init(struct agg *a, uint32_t max_hosts, uint32_t max_services,
 void	 agg_free(struct agg *a);
 /* Count one enriched record (transit records are ignored). */
 void	 agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms);
+/*
+ * For a batch of records, before agg_add: step 0 starts loading each
+ * record's index slot, step 1 (once those are in) its host entry.
+ */
+void	 agg_prefetch(const struct agg *a, const struct enriched *e,
+	    uint64_t now_ms, int step);
 /* Forget everything held (after a successful flush). */
 void	 agg_clear(struct agg *a);
 

@@ -130,6 +130,13 @@ scale(struct enricher *e, uint64_t v, uint32_t rate)
 }
 
 void
+enrich_prefetch(const struct enricher *e, const struct flow_rec *r)
+{
+	if (e->cfg->nlocal)	/* else every record is transit */
+		init_prefetch(e->init, r);
+}
+
+void
 enrich_record(struct enricher *e, const struct flow_rec *r,
     struct enriched *o)
 {

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum flow_type {
 	FLOW_NF5 = 1,
@@ -190,13 +191,22 @@ flow_mix64(uint64_t x)
 	return x;
 }
 
-/* An address as a 64-bit key, never 0 (0 marks an empty slot). */
+/* An address as a 64-bit key, never 0 (0 marks an empty slot); two IPv4
+ * addresses never share one (flow_mix64 is a bijection). */
 static inline uint64_t
 flow_addr_key(const struct flow_addr *a)
 {
-	uint64_t h = flow_mix64(flow_fnv64(flow_fnv64(FLOW_FNV64_INIT, &a->af,
-	    1), a->a, a->af == 6 ? 16 : 4));
+	uint64_t x, y, h;
+	uint32_t v;
 
+	if (a->af == 6) {
+		memcpy(&x, a->a, sizeof(x));
+		memcpy(&y, a->a + 8, sizeof(y));
+		h = flow_mix64(flow_mix64(x ^ 6) ^ y);
+	} else {
+		memcpy(&v, a->a, sizeof(v));
+		h = flow_mix64((uint64_t)a->af << 32 | v);
+	}
 	return h ? h : 1;
 }
 

@@ -19,6 +19,13 @@
 #include "worker.h"
 
 #define WARN_INTERVAL_MS	60000
+/*
+ * Records of a datagram are decoded into an array and enriched together:
+ * first every record's conversation is prefetched, then each is enriched,
+ * aggregated and run through detection, so the table misses overlap
+ * instead of being paid one after another.
+ */
+#define WORKER_RECS		32
 
 struct worker {
 	int			 id;
@@ -40,6 +47,9 @@ struct worker {
 	struct flow_addr	 cur_exporter;
 	uint64_t		 cur_now;	/* receive time of the datagram */
 	struct enricher		*enr;
+	struct flow_rec		 recs[WORKER_RECS];	/* of the datagram */
+	struct enriched		 enr_out[WORKER_RECS];
+	size_t			 nrecs;
 	struct agg		 agg;
 	struct rsink		*rs;
 	uint64_t		 last_flush_ms;
@@ -90,23 +100,53 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/*
+ * The records held: enriched, aggregated, detected, handed on.  In
+ * stages over the whole batch, each starting the memory loads the next
+ * one needs: conversations, then host index slots, then host entries.
+ */
+static void
+process_recs(struct worker *w)
+{
+	struct enriched *e = w->enr_out;
+	size_t i, n = w->nrecs;
+
+	for (i = 0; i < n; i++)
+		if (w->recs[i].kind == FLOW_KIND_FLOW)
+			enrich_prefetch(w->enr, &w->recs[i]);
+	for (i = 0; i < n; i++)
+		if (w->recs[i].kind == FLOW_KIND_FLOW) {
+			enrich_record(w->enr, &w->recs[i], &e[i]);
+			agg_prefetch(&w->agg, &e[i], w->cur_now, 0);
+		}
+	for (i = 0; i < n; i++)
+		if (w->recs[i].kind == FLOW_KIND_FLOW)
+			agg_prefetch(&w->agg, &e[i], w->cur_now, 1);
+	for (i = 0; i < n; i++) {
+		const struct flow_rec *r = &w->recs[i];
+
+		if (r->kind == FLOW_KIND_FLOW) {
+			if (w->cur)
+				w->cur->records++;
+			agg_add(&w->agg, &e[i], w->cur_now);
+			if (w->det)
+				detector_record(w->det, &e[i],
+				    &w->cur_exporter, w->cur_now);
+		}
+		if (w->sink)
+			w->sink(w->sink_arg, r);
+	}
+	w->nrecs = 0;
+}
+
 static void
 on_record(void *arg, const struct flow_rec *r)
 {
 	struct worker *w = arg;
-	struct enriched e;
 
-	if (r->kind == FLOW_KIND_FLOW) {
-		if (w->cur)
-			w->cur->records++;
-		enrich_record(w->enr, r, &e);
-		agg_add(&w->agg, &e, w->cur_now);
-		if (w->det)
-			detector_record(w->det, &e, &w->cur_exporter,
-			    w->cur_now);
-	}
-	if (w->sink)
-		w->sink(w->sink_arg, r);
+	w->recs[w->nrecs++] = *r;
+	if (w->nrecs == WORKER_RECS)
+		process_recs(w);
 }
 
 /* Counters that rising means nothing is wrong. */
@@ -191,6 +231,7 @@ worker_datagram(struct worker *w, const struct dec_in *in,
 	w->cur_exporter = in->exporter;
 	w->cur_now = in->now_ms;
 	st = dec_datagram(&w->dec, in, buf, len);
+	process_recs(w);	/* r->pkt points into buf */
 	w->cur = NULL;
 	if (st != DEC_OK) {
 		x->errors++;
@@ -244,6 +285,8 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		if (n < INGEST_BATCH)
 			break;
 	}
+	if (w->det)
+		detector_flush(w->det);
 }
 
 void
