@@ -11,14 +11,33 @@
 #include "dpi.h"
 
 /*
- * Results cached per worker (nDPI's IP lists and port table do not change
- * once loaded): an address's IP-list match, a protocol id's label, and the
- * guess for a (protocol, source port, destination port).  Direct-mapped,
- * fixed size: a miss asks nDPI and replaces the entry.
+ * Results cached per worker (nDPI's IP lists and port tables do not change
+ * once loaded): an address's IP-list match and a protocol id's label,
+ * direct-mapped and fixed size (a miss asks nDPI and replaces the entry).
+ *
+ * A record's port guess is what ndpi_guess_undetected_protocol(m, NULL,
+ * proto, 0, sport, 0, dport) answers, rebuilt from its parts so that it
+ * costs one or two array reads (nDPI 4.2, ndpi_main.c and
+ * protocols/tcp_udp.c):
+ *  - ndpi_guess_protocol_id: with both ports non-zero, the default-port
+ *    entry of the lower port, else that of the higher one, in the TCP
+ *    table for TCP and in the UDP table for every other protocol; with a
+ *    port 0, a constant of the IP protocol (ICMP, GRE, IPsec ..., none
+ *    for TCP and UDP).  Kept per port in port_id[] and per protocol in
+ *    proto_id[], each asked of nDPI once, on first use.  nDPI fills its
+ *    port tables with every protocol it knows, enabled or not.
+ *  - TCP and UDP only: the addresses' IP-list match, 0.0.0.0 here (once,
+ *    in ptree0), or Dropbox for UDP 17500 to 17500, wins as the app with
+ *    the port guess as master; else the port guess.  (nDPI would then
+ *    ask its BitTorrent cache with address 0 and the ports, which matches
+ *    only by coincidence: left out, see dpi_label_record.)
+ * The label of a guess, formatted once, is kept by (app, master), which
+ * fix its category.
  */
 #define DPI_ADDR_CACHE	16384
 #define DPI_ID_CACHE	256
-#define DPI_PORT_CACHE	2048
+#define DPI_GUESSED	NDPI_NUM_BITS	/* every id, built-in or custom */
+#define DPI_UNASKED	0xffff		/* port_id, proto_id: not asked yet */
 
 struct dpi_addr_ent {
 	uint32_t	addr;
@@ -31,19 +50,21 @@ struct dpi_id_ent {
 	uint8_t		valid;
 };
 
-struct dpi_port_ent {
-	uint64_t	key;		/* 1 << 40 | proto << 32 | ports */
-	struct dpi_label lab;		/* id 0: nothing guessed */
+struct dpi_guess_ent {
+	struct dpi_label lab;
+	uint16_t	master;
+	uint8_t		valid;
 };
 
 struct dpi {
 	struct ndpi_detection_module_struct	*m;
 	struct ndpi_flow_struct			*flow;
+	uint16_t		 ptree0;	/* IP-list match of 0.0.0.0 */
 	struct dpi_addr_ent	 addr[DPI_ADDR_CACHE];
 	struct dpi_id_ent	 ids[DPI_ID_CACHE];
-	struct dpi_port_ent	 ports[DPI_PORT_CACHE];
-	struct dpi_id_ent	 guessed[DPI_ID_CACHE];	/* by id, BY_PORT */
-	uint32_t		 guessed_cat[DPI_ID_CACHE];
+	uint16_t		 port_id[2][65536];	/* [0] TCP, [1] UDP */
+	uint16_t		 proto_id[256];
+	struct dpi_guess_ent	 guessed[DPI_GUESSED];	/* by app id */
 };
 
 struct dpi *
@@ -63,6 +84,10 @@ dpi_new(char *err, size_t errlen)
 	NDPI_BITMASK_SET_ALL(all);
 	ndpi_set_protocol_detection_bitmask2(d->m, &all);
 	ndpi_finalize_initialization(d->m);
+	d->ptree0 = ndpi_network_ptree_match(d->m,
+	    &(struct in_addr){ .s_addr = 0 });
+	memset(d->port_id, 0xff, sizeof(d->port_id));	/* DPI_UNASKED */
+	memset(d->proto_id, 0xff, sizeof(d->proto_id));
 	if ((d->flow = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT)) == NULL) {
 		dpi_free(d);
 		goto nomem;
@@ -136,14 +161,46 @@ by_ip(struct dpi *d, uint16_t id, struct dpi_label *out)
 	*out = c->lab;
 }
 
+/* A default-port entry of table t (TCP or UDP): its id, 0 for none. */
+static uint16_t
+port_ent(struct dpi *d, int t, uint16_t port)
+{
+	uint16_t *e = &d->port_id[t][port];
+	uint8_t user;
+
+	if (*e == DPI_UNASKED)
+		*e = ndpi_guess_protocol_id(d->m, NULL,
+		    t ? IPPROTO_UDP : IPPROTO_TCP, port, port, &user);
+	return *e;
+}
+
+/* What ndpi_guess_protocol_id(m, NULL, proto, sport, dport) answers. */
+static uint16_t
+port_guess(struct dpi *d, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	uint16_t lo = sport < dport ? sport : dport;
+	uint16_t hi = sport < dport ? dport : sport;
+	uint16_t id;
+	uint8_t user;
+	int t = proto != IPPROTO_TCP;
+
+	if (lo == 0) {
+		if (d->proto_id[proto] == DPI_UNASKED)
+			d->proto_id[proto] = ndpi_guess_protocol_id(d->m, NULL,
+			    proto, 0, 0, &user);
+		return d->proto_id[proto];
+	}
+	if ((id = port_ent(d, t, lo)) != NDPI_PROTOCOL_UNKNOWN || lo == hi)
+		return id;
+	return port_ent(d, t, hi);
+}
+
 void
 dpi_label_record(struct dpi *d, const struct flow_rec *r,
     struct dpi_label *out)
 {
-	struct dpi_port_ent *c;
-	ndpi_protocol p;
-	uint64_t key;
-	uint16_t id;
+	struct dpi_guess_ent *g;
+	uint16_t id, app, master = NDPI_PROTOCOL_UNKNOWN, raw;
 
 	if ((r->have & FL_DST) && (id = ptree(d, &r->dst)) != 0) {
 		by_ip(d, id, out);
@@ -156,31 +213,36 @@ dpi_label_record(struct dpi *d, const struct flow_rec *r,
 	memset(out, 0, sizeof(*out));
 	if (!(r->have & FL_PROTO) || !(r->have & (FL_SPORT | FL_DPORT)))
 		return;
-	key = 1ull << 40 | (uint64_t)r->proto << 32 |
-	    (uint32_t)r->sport << 16 | r->dport;
-	c = &d->ports[((uint32_t)(key * 0x9e3779b97f4a7c15ull >> 32)) &
-	    (DPI_PORT_CACHE - 1)];
-	if (c->key != key) {
-		p = ndpi_guess_undetected_protocol(d->m, NULL, r->proto, 0,
-		    r->sport, 0, r->dport);
-		id = p.app_protocol ? p.app_protocol : p.master_protocol;
-		memset(&c->lab, 0, sizeof(c->lab));
-		if (id != NDPI_PROTOCOL_UNKNOWN) {
-			/* The names of (id, category): formatted once. */
-			size_t i = id & (DPI_ID_CACHE - 1);
-			struct dpi_id_ent *g = &d->guessed[i];
-
-			if (!g->valid || g->lab.id != id ||
-			    d->guessed_cat[i] != (uint32_t)p.category) {
-				fill(d, id, p.category, DPI_BY_PORT, &g->lab);
-				d->guessed_cat[i] = (uint32_t)p.category;
-				g->valid = 1;
-			}
-			c->lab = g->lab;
+	/* ndpi_guess_undetected_protocol, step by step (see the top). */
+	app = port_guess(d, r->proto, r->sport, r->dport);
+	if (r->proto == IPPROTO_TCP || r->proto == IPPROTO_UDP) {
+		raw = (r->proto == IPPROTO_UDP && r->sport == 17500 &&
+		    r->dport == 17500) ? NDPI_PROTOCOL_DROPBOX : d->ptree0;
+		if (raw != NDPI_PROTOCOL_UNKNOWN) {
+			master = app == raw ? NDPI_PROTOCOL_UNKNOWN : app;
+			app = raw;
 		}
-		c->key = key;
+		/*
+		 * Left out on purpose: nDPI's next step, its BitTorrent cache
+		 * (filled by real DPI, dpi_label_packet) asked with address
+		 * 0, matches an entry only by coincidence of the hash and
+		 * would call unrelated ports BitTorrent.
+		 *
+		 * nDPI's last step, Skype/Teams when an address is on that
+		 * list, is reached only when ptree0 is 0: it never applies.
+		 */
 	}
-	*out = c->lab;
+	if (app == NDPI_PROTOCOL_UNKNOWN)
+		return;
+	g = &d->guessed[app & (DPI_GUESSED - 1)];
+	if (!g->valid || g->lab.id != app || g->master != master) {
+		fill(d, app, ndpi_get_proto_category(d->m, (ndpi_protocol){
+		    .master_protocol = master, .app_protocol = app }),
+		    DPI_BY_PORT, &g->lab);
+		g->master = master;
+		g->valid = 1;
+	}
+	*out = g->lab;
 }
 
 int

@@ -4,8 +4,10 @@
  * DESIGN
  * Every flow record gets a label from what nDPI knows without payload:
  * its IP lists (cloud, CDN, Tor nodes ... via ndpi_network_ptree_match)
- * and its default ports (ndpi_guess_undetected_protocol).  A sampled
- * packet with payload (an sFlow raw header) is also run through real DPI
+ * and its default ports (what ndpi_guess_undetected_protocol answers for
+ * the protocol and ports with no address, read from per-port tables
+ * filled on first use: see dpi.c).  A sampled packet with payload (an
+ * sFlow raw header) is also run through real DPI
  * (ndpi_detection_process_packet on a flow state reset per packet).  The
  * label keeps how it was found -- ip, port or dpi -- because a port guess
  * is weak evidence and rules must be able to tell.
