@@ -11,6 +11,7 @@
 #include "agg.h"
 
 #define HUGE_MIN	((size_t)2 << 20)
+#define AGG_INDEX_MIN	1024	/* index slots at first; doubled as used */
 
 /*
  * The tables are read at random places, once or twice per record: when
@@ -81,8 +82,10 @@ agg_init(struct agg *a, uint32_t max_hosts, uint32_t max_services,
 	memset(a, 0, sizeof(*a));
 	a->hcap = max_hosts ? max_hosts : 100000;
 	a->scap = max_services ? max_services : 1000000;
-	a->hsize = pow2_at_least(a->hcap + a->hcap / 2);
-	a->ssize = pow2_at_least(a->scap + a->scap / 2);
+	a->hmax = pow2_at_least(a->hcap + a->hcap / 2);
+	a->smax = pow2_at_least(a->scap + a->scap / 2);
+	a->hsize = a->hmax < AGG_INDEX_MIN ? a->hmax : AGG_INDEX_MIN;
+	a->ssize = a->smax < AGG_INDEX_MIN ? a->smax : AGG_INDEX_MIN;
 	a->bucket = bucket_secs ? bucket_secs : 60;
 	a->max_past_ms = 86400000;
 	a->max_future_ms = 600000;
@@ -152,14 +155,69 @@ host_hash(const struct flow_addr *host, uint64_t bucket)
 	return (uint32_t)flow_mix64(flow_addr_key(host) ^ bucket);
 }
 
+static uint32_t
+svc_hash(const struct agg_svc *k)
+{
+	return (uint32_t)flow_mix64(flow_addr_key(&k->host) ^
+	    flow_mix64(flow_addr_key(&k->prefix) ^ (uint64_t)k->asn << 32 ^
+	    (uint64_t)k->proto << 16 ^ k->port) ^
+	    flow_fnv(FLOW_FNV_INIT, k->cc, 2) ^
+	    (uint64_t)flow_fnv(FLOW_FNV_INIT, k->app, strlen(k->app)) << 32);
+}
+
+static uint32_t
+host_entry_hash(const void *e)
+{
+	const struct agg_host *h = e;
+
+	return host_hash(&h->host, h->bucket);
+}
+
+static uint32_t
+svc_entry_hash(const void *e)
+{
+	return svc_hash(e);
+}
+
+/*
+ * An index is at most half full: before the entry that would pass that,
+ * it doubles (up to max) and every entry is placed again, so the index
+ * stays as small as what is tracked and fits in cache while it can.
+ * When it cannot grow (out of memory) the old one stays: still correct,
+ * fuller.
+ */
+static void
+index_room(uint32_t **idx, uint32_t *size, uint32_t max, uint32_t n,
+    const void *arr, size_t stride, uint32_t (*hash)(const void *))
+{
+	uint32_t *nidx, nsize = *size * 2, k, i;
+
+	if ((n + 1) * 2 <= *size || *size >= max)
+		return;
+	if ((nidx = index_new(nsize)) == NULL)
+		return;
+	for (k = 0; k < n; k++) {
+		i = hash((const char *)arr + (size_t)k * stride) & (nsize - 1);
+		while (nidx[i])
+			i = (i + 1) & (nsize - 1);
+		nidx[i] = k + 1;
+	}
+	index_free(*idx, *size);
+	*idx = nidx;
+	*size = nsize;
+}
+
 static struct agg_host *
 host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
     int group)
 {
 	uint32_t h = host_hash(host, bucket);
-	uint32_t i, mask = a->hsize - 1;
+	uint32_t i, mask;
 	struct agg_host *e, *arr;
 
+	index_room(&a->hidx, &a->hsize, a->hmax, a->hn, a->hosts,
+	    sizeof(*a->hosts), host_entry_hash);
+	mask = a->hsize - 1;
 	for (i = h & mask; a->hidx[i]; i = (i + 1) & mask) {
 		e = &a->hosts[a->hidx[i] - 1];
 		if (e->bucket == bucket && addr_eq(&e->host, host))
@@ -241,14 +299,12 @@ prefix_of(const struct flow_addr *x, struct flow_addr *p, uint8_t *len)
 static struct agg_svc *
 svc_get(struct agg *a, const struct agg_svc *k)
 {
-	uint32_t h, i, mask = a->ssize - 1;
+	uint32_t h = svc_hash(k), i, mask;
 	struct agg_svc *e, *arr;
 
-	h = (uint32_t)flow_mix64(flow_addr_key(&k->host) ^
-	    flow_mix64(flow_addr_key(&k->prefix) ^ (uint64_t)k->asn << 32 ^
-	    (uint64_t)k->proto << 16 ^ k->port) ^
-	    flow_fnv(FLOW_FNV_INIT, k->cc, 2) ^
-	    (uint64_t)flow_fnv(FLOW_FNV_INIT, k->app, strlen(k->app)) << 32);
+	index_room(&a->sidx, &a->ssize, a->smax, a->sn, a->svcs,
+	    sizeof(*a->svcs), svc_entry_hash);
+	mask = a->ssize - 1;
 
 	for (i = h & mask; a->sidx[i]; i = (i + 1) & mask) {
 		e = &a->svcs[a->sidx[i] - 1];
@@ -267,6 +323,23 @@ svc_get(struct agg *a, const struct agg_svc *k)
 	*e = *k;
 	e->used = 1;
 	return e;
+}
+
+/* The service of an outbound record. */
+static void
+svc_key(const struct enriched *e, struct agg_svc *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->host = *e->local;
+	k->proto = e->r->proto;
+	k->port = e->service_port;
+	k->asn = e->geo.asn;
+	memcpy(k->cc, e->geo.country, sizeof(k->cc));
+	if (e->app.how >= DPI_BY_IP)	/* k is zeroed: stays terminated */
+		memcpy(k->app, e->app.name, strnlen(e->app.name,
+		    sizeof(k->app) - 1));
+	k->app_how = e->app.how;
+	prefix_of(e->remote, &k->prefix, &k->prefix_len);
 }
 
 /*
@@ -294,6 +367,7 @@ agg_prefetch(const struct agg *a, const struct enriched *e, uint64_t now_ms,
     int step)
 {
 	uint64_t t_ms, bucket;
+	struct agg_svc sk;
 	uint32_t i, k;
 
 	if (e->traffic == ENR_TRANSIT)
@@ -309,6 +383,14 @@ agg_prefetch(const struct agg *a, const struct enriched *e, uint64_t now_ms,
 		__builtin_prefetch(p + 64, 1);
 		__builtin_prefetch(p + 128, 1);
 	}
+	if (!e->outbound || e->traffic == ENR_INTERNAL)
+		return;
+	svc_key(e, &sk);
+	i = svc_hash(&sk) & (a->ssize - 1);
+	if (step == 0)
+		__builtin_prefetch(&a->sidx[i]);
+	else if ((k = a->sidx[i]) != 0)
+		__builtin_prefetch(&a->svcs[k - 1], 1);
 }
 
 void
@@ -331,17 +413,7 @@ agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms)
 	    bucket, t_ms);
 	if (!e->outbound)
 		return;
-	memset(&k, 0, sizeof(k));
-	k.host = *e->local;
-	k.proto = r->proto;
-	k.port = e->service_port;
-	k.asn = e->geo.asn;
-	memcpy(k.cc, e->geo.country, sizeof(k.cc));
-	if (e->app.how >= DPI_BY_IP)	/* k is zeroed: stays terminated */
-		memcpy(k.app, e->app.name, strnlen(e->app.name,
-		    sizeof(k.app) - 1));
-	k.app_how = e->app.how;
-	prefix_of(e->remote, &k.prefix, &k.prefix_len);
+	svc_key(e, &k);
 	if ((s = svc_get(a, &k)) == NULL) {
 		a->st.svc_dropped++;
 		return;

@@ -69,14 +69,15 @@ struct agg_stats {
 };
 
 struct agg {
-	/* Hash index (entry number + 1, 0 empty) over dense, growing arrays,
-	 * so memory follows what is used, not the caps. */
+	/* Hash index (entry number + 1, 0 empty, at most half full,
+	 * doubling up to *max) over dense, growing arrays, so memory
+	 * follows what is used, not the caps. */
 	uint32_t		*hidx;
 	struct agg_host		*hosts;
-	uint32_t		 hsize, hcap, hn, halloc;
+	uint32_t		 hsize, hmax, hcap, hn, halloc;
 	uint32_t		*sidx;
 	struct agg_svc		*svcs;
-	uint32_t		 ssize, scap, sn, salloc;
+	uint32_t		 ssize, smax, scap, sn, salloc;
 	uint32_t		 bucket;	/* seconds */
 	/*
 	 * A record's own time decides its bucket unless it is further than
