@@ -475,7 +475,8 @@ detector_record(struct detector *d, const struct enriched *e,
 	struct det_hit h;
 	uint64_t groups, sg = 0, dg = 0;
 	uint8_t wlc[3] = { 0, 0, 0 };
-	size_t i, n;
+	const uint32_t *cand;
+	size_t i, k, n;
 
 	if (d->ref == NULL || d->ref->rules == NULL ||
 	    (rs = d->ref->rules->rs) == NULL || d->st == NULL ||
@@ -498,10 +499,11 @@ detector_record(struct detector *d, const struct enriched *e,
 	if (d->cfg && d->cfg->learning)		/* else nobody asks */
 		sighting(d, e, exporter, groups, now);
 	fill_rec(e, sg, dg, now, &rr);
-	n = rule_count(rs);
-	for (i = 0; i < n; i++) {
+	cand = rule_candidates(rs, rule_class_of(&rr), &n);
+	for (k = 0; k < n; k++) {
 		const struct rule_info *ri;
 
+		i = cand[k];
 		if (!rule_match(rs, i, &rr))
 			continue;
 		d->s.matched++;

@@ -113,6 +113,24 @@ void		 rule_free(struct ruleset *rs);
 size_t		 rule_count(const struct ruleset *rs);
 const struct rule_info *rule_get(const struct ruleset *rs, size_t i);
 
+/*
+ * Records by direction: rules whose match needs `outbound` (all the
+ * default ones) are not even looked at for an inbound record.
+ */
+enum rule_class {
+	RULE_CLASS_OUT,		/* rule_rec.outbound */
+	RULE_CLASS_IN,		/* rule_rec.inbound */
+	RULE_CLASS_OTHER,	/* neither (initiator unknown, internal) */
+	RULE_CLASSES
+};
+enum rule_class	 rule_class_of(const struct rule_rec *r);
+/*
+ * The rules that may match a record of this class, in rule order (every
+ * rule that rule_match() accepts for such a record is among them).
+ */
+const uint32_t	*rule_candidates(const struct ruleset *rs, enum rule_class c,
+		    size_t *n);
+
 /* Does rule i's `match` expression accept the record?  No state. */
 int		 rule_match(const struct ruleset *rs, size_t i,
 		    const struct rule_rec *r);

@@ -206,3 +206,61 @@ rule_match(const struct ruleset *rs, size_t i, const struct rule_rec *r)
 	}
 	return pc == RULE_ACCEPT;
 }
+
+/* Can a record of class c reach accept from each test (backwards: the
+ * jumps only go forwards)? */
+static int
+reaches(const struct rule_ins *prog, size_t n, int c)
+{
+	uint8_t ok[RULE_MAX_TESTS];
+	size_t i;
+
+	if (n == 0 || n > RULE_MAX_TESTS)
+		return n != 0;
+	for (i = n; i-- > 0;) {
+		const struct rule_ins *in = &prog[i];
+		int t, f;
+
+		t = in->jt == RULE_ACCEPT || (in->jt >= 0 &&
+		    (size_t)in->jt < n && ok[in->jt]);
+		f = in->jf == RULE_ACCEPT || (in->jf >= 0 &&
+		    (size_t)in->jf < n && ok[in->jf]);
+		if (in->op == OP_OUTBOUND)
+			ok[i] = (uint8_t)(c == RULE_CLASS_OUT ? t : f);
+		else if (in->op == OP_INBOUND)
+			ok[i] = (uint8_t)(c == RULE_CLASS_IN ? t : f);
+		else
+			ok[i] = (uint8_t)(t || f);
+	}
+	return ok[0];
+}
+
+uint8_t
+rule_classes(const struct rule_ins *prog, size_t n)
+{
+	uint8_t m = 0;
+	int c;
+
+	for (c = 0; c < RULE_CLASSES; c++)
+		if (reaches(prog, n, c))
+			m |= (uint8_t)(1u << c);
+	return m;
+}
+
+enum rule_class
+rule_class_of(const struct rule_rec *r)
+{
+	return r->outbound ? RULE_CLASS_OUT : r->inbound ? RULE_CLASS_IN :
+	    RULE_CLASS_OTHER;
+}
+
+const uint32_t *
+rule_candidates(const struct ruleset *rs, enum rule_class c, size_t *n)
+{
+	if (rs == NULL || c >= RULE_CLASSES) {
+		*n = 0;
+		return NULL;
+	}
+	*n = rs->ncand[c];
+	return rs->cand[c];
+}

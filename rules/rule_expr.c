@@ -344,6 +344,7 @@ parse(struct ep *e, struct rule *r)
 		return eerr(e, t, "out of memory"); /* errcov: untestable */
 	memcpy(r->prog, e->prog, (size_t)e->nprog * sizeof(*r->prog));
 	r->nprog = (size_t)e->nprog;
+	r->classes = rule_classes(r->prog, r->nprog);
 	return 0;
 }
 

@@ -144,16 +144,28 @@ struct rule {
 	struct rule_info	 info;
 	struct rule_ins		*prog;
 	size_t			 nprog;
+	uint8_t			 classes;	/* 1 << RULE_CLASS_*: may match */
 };
 
 struct ruleset {
 	struct rule		*rule;
 	size_t			 nrules;
+	/* Per record class, the rules that may match one (rule_classes). */
+	uint32_t		*cand[RULE_CLASSES];
+	size_t			 ncand[RULE_CLASSES];
 	char			**files;	/* rule_info.file points here */
 	size_t			 nfiles;
 	struct rule_set		**sets;
 	size_t			 nsets;
 };
+
+/*
+ * The record classes a program may accept (rule_eval.c): bit c set unless
+ * no record of class c can reach accept, following for the direction
+ * tests (outbound, inbound) the branch the class decides and for any
+ * other test both.  Sound, not exact: a set bit may still never match.
+ */
+uint8_t		rule_classes(const struct rule_ins *prog, size_t n);
 
 /* What a value or a set item is read as (rule_value.c). */
 enum rule_kind { K_PORT, K_PROTO, K_HOST, K_NET, K_AS, K_CC, K_APP,

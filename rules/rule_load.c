@@ -248,6 +248,23 @@ begin(struct rule_ld *ld, const char *first, const char *const *groups,
 	return 0;
 }
 
+/* The rules worth running per record class (rule_candidates). */
+static int
+candidates(struct ruleset *rs)
+{
+	size_t c, i;
+
+	for (c = 0; c < RULE_CLASSES; c++) {
+		if ((rs->cand[c] = calloc(rs->nrules + 1,
+		    sizeof(*rs->cand[c]))) == NULL)
+			return -1;
+		for (i = 0; i < rs->nrules; i++)
+			if (rs->rule[i].classes & (1u << c))
+				rs->cand[c][rs->ncand[c]++] = (uint32_t)i;
+	}
+	return 0;
+}
+
 /* Pass 2 when ok; then the sources go, and the ruleset if anything failed. */
 static struct ruleset *
 finish(struct rule_ld *ld, int ok)
@@ -258,6 +275,11 @@ finish(struct rule_ld *ld, int ok)
 	for (i = 0; ok && rs && i < rs->nrules; i++)
 		if (rule_compile(ld, i) != 0)
 			ok = 0;
+	if (ok && rs && candidates(rs) != 0) {
+		(void)rule_err(ld, ld->nsrc ? ld->src[0]->name : "rules", 0,
+		    0, "out of memory"); /* errcov: untestable */
+		ok = 0;
+	}
 	for (i = 0; i < ld->nsrc; i++) {
 		free(ld->src[i]->text);
 		free(ld->src[i]->tok);
@@ -311,6 +333,8 @@ rule_free(struct ruleset *rs)
 		free(rs->rule[i].prog);
 	}
 	free(rs->rule);
+	for (i = 0; i < RULE_CLASSES; i++)
+		free(rs->cand[i]);
 	for (i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);

@@ -341,6 +341,69 @@ test_traffic(void **state)
 	NO("internal", r);
 }
 
+/*
+ * Which rules are run for which records: a rule that needs `outbound`
+ * is not a candidate for other records, and whatever rule_match()
+ * accepts is always among the candidates of the record's class.
+ */
+static void
+test_classes(void **state)
+{
+	static const struct {
+		const char	*expr;
+		unsigned	 classes;	/* bits: out, in, other */
+	} c[] = {
+		{ "outbound", 1 },
+		{ "outbound and port 25", 1 },
+		{ "not outbound", 6 },
+		{ "not not outbound", 1 },
+		{ "inbound or outbound", 3 },
+		{ "port 22", 7 },
+		{ "outbound or port 22", 7 },
+		{ "(outbound and port 25) or (inbound and port 22)", 3 },
+		{ "not (outbound or inbound)", 4 },
+		{ "outbound and inbound", 0 },
+		{ "any", 7 },
+		{ "egress and not inbound", 5 },
+	};
+	static const uint16_t ports[] = { 22, 25, 443 };
+	struct trec t;
+	struct rule_rec *r;
+	size_t i, k, p, n, j;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct ruleset *rs = expr_rules(c[i].expr);
+
+		for (k = 0; k < RULE_CLASSES; k++) {
+			const uint32_t *v = rule_candidates(rs, k, &n);
+
+			if ((n == 1 && v[0] == 0) != ((c[i].classes >> k) & 1))
+				fail_msg("%s: class %zu candidate %s", c[i].expr,
+				    k, n ? "yes" : "no");
+		}
+		for (k = 0; k < RULE_CLASSES; k++)
+			for (p = 0; p < 3; p++) {
+				const uint32_t *v;
+				int found = 0;
+
+				r = rec(&t, "192.0.2.10", "198.51.100.1", 6,
+				    40000, ports[p]);
+				r->outbound = k == RULE_CLASS_OUT;
+				r->inbound = k == RULE_CLASS_IN;
+				assert_int_equal(rule_class_of(r), k);
+				v = rule_candidates(rs, rule_class_of(r), &n);
+				for (j = 0; j < n; j++)
+					found |= v[j] == 0;
+				if (rule_match(rs, 0, r) && !found)
+					fail_msg("%s matches a class %zu record "
+					    "but is not its candidate",
+					    c[i].expr, k);
+			}
+		rule_free(rs);
+	}
+}
+
 static void
 test_addresses(void **state)
 {
@@ -2300,6 +2363,7 @@ main(void)
 		cmocka_unit_test(test_clauses),
 		cmocka_unit_test(test_lexer),
 		cmocka_unit_test(test_traffic),
+		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_proto_flags_counts),
