@@ -122,8 +122,13 @@ grow(void *arr, uint32_t *alloc, uint32_t n, uint32_t cap, size_t sz)
 	na = *alloc ? *alloc * 2 : 256;
 	if (na > cap)
 		na = cap;
-	if ((p = realloc(arr, (size_t)na * sz)) == NULL)
+	/* 64-byte aligned, as struct agg_host asks (realloc is not). */
+	if (posix_memalign(&p, 64, (size_t)na * sz) != 0)
 		return NULL;
+	if (arr) {
+		memcpy(p, arr, (size_t)*alloc * sz);
+		free(arr);
+	}
 	huge_hint(p, (size_t)na * sz);
 	*alloc = na;
 	return p;
@@ -230,31 +235,33 @@ host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
 	e = &a->hosts[a->hn++];
 	a->hidx[i] = a->hn;
 	memset(e, 0, sizeof(*e));
-	e->used = 1;
 	e->host = *host;
 	e->bucket = bucket;
 	e->group = group;
 	return e;
 }
 
+/* Where a peer's probe starts in h->pset, and its tag there. */
+#define PSET_MASK	(2 * AGG_PEERS - 1)
+#define PSET_TAG(key)	((uint16_t)((key) >> 54))	/* 10 bits */
+#define PSET_AT(key)	((uint32_t)(key) & PSET_MASK)
+
 static void
 add_peer(struct agg *a, struct agg_host *h, const struct flow_addr *peer)
 {
 	uint64_t key = flow_addr_key(peer);
-	uint32_t tag = (uint32_t)key, j, mask = 2 * AGG_PEERS - 1;
-	uint8_t k;
+	uint16_t tag = PSET_TAG(key), v;
+	uint32_t j;
 
-	for (j = (uint32_t)(key >> 32) & mask; (k = h->pslot[j]) != 0;
-	    j = (j + 1) & mask)
-		if (h->ptag[k - 1] == tag && addr_eq(&h->peers[k - 1], peer))
+	for (j = PSET_AT(key); (v = h->pset[j]) != 0; j = (j + 1) & PSET_MASK)
+		if (v >> 6 == tag && addr_eq(&h->peers[(v & 63) - 1], peer))
 			return;
 	if (h->npeers >= AGG_PEERS) {
 		a->st.peers_dropped++;
 		return;
 	}
-	h->ptag[h->npeers] = tag;
 	h->peers[h->npeers++] = *peer;
-	h->pslot[j] = h->npeers;
+	h->pset[j] = (uint16_t)(tag << 6 | h->npeers);
 }
 
 static void
@@ -321,7 +328,6 @@ svc_get(struct agg *a, const struct agg_svc *k)
 	e = &a->svcs[a->sn++];
 	a->sidx[i] = a->sn;
 	*e = *k;
-	e->used = 1;
 	return e;
 }
 
@@ -377,11 +383,12 @@ agg_prefetch(const struct agg *a, const struct enriched *e, uint64_t now_ms,
 	if (step == 0)
 		__builtin_prefetch(&a->hidx[i]);
 	else if ((k = a->hidx[i]) != 0) {
-		const char *p = (const char *)&a->hosts[k - 1];
+		const struct agg_host *h = &a->hosts[k - 1];
 
-		__builtin_prefetch(p, 1);
-		__builtin_prefetch(p + 64, 1);
-		__builtin_prefetch(p + 128, 1);
+		__builtin_prefetch(h, 1);
+		__builtin_prefetch((const char *)h + 64, 1);
+		__builtin_prefetch(&h->pset[PSET_AT(flow_addr_key(e->remote))],
+		    1);
 	}
 	if (!e->outbound || e->traffic == ENR_INTERNAL)
 		return;

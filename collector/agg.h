@@ -26,22 +26,24 @@
 
 #define AGG_PEERS	32
 
+/*
+ * Laid out for the per-record path: the key and the counters in the first
+ * two cache lines, then the peers' hash set, whose probe touches one
+ * more line; the peer addresses are read only on a tag match.
+ */
 struct agg_host {
 	struct flow_addr	host;
-	uint64_t		bucket;		/* bucket start, UTC seconds */
-	int			used;
+	uint8_t			npeers;
 	int			group;
+	uint64_t		bucket;		/* bucket start, UTC seconds */
 	uint64_t		bytes_in, bytes_out;
 	uint64_t		pkts_in, pkts_out;
 	uint64_t		flows_in, flows_out;
 	uint64_t		last_ms;
-	uint8_t			npeers;
-	/* The peers, and a small hash set over them (index + 1, 0 free):
-	 * a record's peer is found in a probe or two, not a scan. */
-	uint8_t			pslot[2 * AGG_PEERS];
-	uint32_t		ptag[AGG_PEERS];	/* peer's key, low bits */
+	/* Open addressing over peers[]: tag << 6 | index + 1, 0 free. */
+	uint16_t		pset[2 * AGG_PEERS];
 	struct flow_addr	peers[AGG_PEERS];
-};
+} __attribute__((aligned(64)));
 
 struct agg_svc {
 	struct flow_addr	host;
@@ -52,7 +54,6 @@ struct agg_svc {
 	char			cc[3];
 	char			app[32];
 	uint8_t			app_how;
-	int			used;
 	int			group;
 	struct flow_addr	prefix;		/* remote network */
 	struct flow_addr	example;	/* one remote address */

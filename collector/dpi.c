@@ -34,7 +34,8 @@
  * The label of a guess, formatted once, is kept by (app, master), which
  * fix its category.
  */
-#define DPI_ADDR_CACHE	16384
+#define DPI_ADDR_BITS	16
+#define DPI_ADDR_CACHE	(1u << DPI_ADDR_BITS)
 #define DPI_ID_CACHE	256
 #define DPI_GUESSED	NDPI_NUM_BITS	/* every id, built-in or custom */
 #define DPI_UNASKED	0xffff		/* port_id, proto_id: not asked yet */
@@ -127,6 +128,25 @@ fill(struct dpi *d, uint16_t id, ndpi_protocol_category_t cat, int how,
 	snprintf(out->category, sizeof(out->category), "%s", c ? c : "");
 }
 
+static inline struct dpi_addr_ent *
+addr_ent(const struct dpi *d, const struct flow_addr *a, uint32_t *v)
+{
+	memcpy(v, a->a, 4);
+	return (struct dpi_addr_ent *)&d->addr[(*v * 0x9e3779b1u) >>
+	    (32 - DPI_ADDR_BITS)];
+}
+
+void
+dpi_prefetch(const struct dpi *d, const struct flow_rec *r)
+{
+	uint32_t v;
+
+	if ((r->have & FL_DST) && r->dst.af == 4)
+		__builtin_prefetch(addr_ent(d, &r->dst, &v));
+	if ((r->have & FL_SRC) && r->src.af == 4)
+		__builtin_prefetch(addr_ent(d, &r->src, &v));
+}
+
 static uint16_t
 ptree(struct dpi *d, const struct flow_addr *a)
 {
@@ -136,8 +156,7 @@ ptree(struct dpi *d, const struct flow_addr *a)
 
 	if (a->af != 4)
 		return NDPI_PROTOCOL_UNKNOWN;	/* nDPI 4.2: IPv4 lists only */
-	memcpy(&v, a->a, 4);
-	c = &d->addr[((v * 0x9e3779b1u) >> 18) & (DPI_ADDR_CACHE - 1)];
+	c = addr_ent(d, a, &v);
 	if (c->valid && c->addr == v)
 		return c->id;
 	in.s_addr = v;

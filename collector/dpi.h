@@ -42,6 +42,8 @@ struct dpi;
 struct dpi	*dpi_new(char *err, size_t errlen);
 void		 dpi_free(struct dpi *d);
 
+/* Start loading what dpi_label_record will read for r (batches). */
+void		 dpi_prefetch(const struct dpi *d, const struct flow_rec *r);
 /* From the record's addresses and ports. */
 void		 dpi_label_record(struct dpi *d, const struct flow_rec *r,
 		    struct dpi_label *out);

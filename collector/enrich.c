@@ -132,8 +132,11 @@ scale(struct enricher *e, uint64_t v, uint32_t rate)
 void
 enrich_prefetch(const struct enricher *e, const struct flow_rec *r)
 {
-	if (e->cfg->nlocal)	/* else every record is transit */
-		init_prefetch(e->init, r);
+	if (e->cfg->nlocal == 0)	/* every record is transit */
+		return;
+	init_prefetch(e->init, r);
+	if (e->dpi)
+		dpi_prefetch(e->dpi, r);
 }
 
 void
