@@ -80,6 +80,7 @@ struct agg {
 	struct agg_svc		*svcs;
 	uint32_t		 ssize, smax, scap, sn, salloc;
 	uint32_t		 bucket;	/* seconds */
+	uint64_t		 bucket_recip;	/* ceil(2^64 / bucket), 0 for 1 */
 	/*
 	 * A record's own time decides its bucket unless it is further than
 	 * this from the receive time (exporter clock unset or wrapped, a

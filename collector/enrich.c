@@ -129,18 +129,18 @@ scale(struct enricher *e, uint64_t v, uint32_t rate)
 	return v * rate;
 }
 
-void
+uint64_t
 enrich_prefetch(const struct enricher *e, const struct flow_rec *r)
 {
 	if (e->cfg->nlocal == 0)	/* every record is transit */
-		return;
-	init_prefetch(e->init, r);
+		return 0;
 	if (e->dpi)
 		dpi_prefetch(e->dpi, r);
+	return init_prefetch(e->init, r);
 }
 
 void
-enrich_record(struct enricher *e, const struct flow_rec *r,
+enrich_record(struct enricher *e, const struct flow_rec *r, uint64_t hint,
     struct enriched *o)
 {
 	const struct cfg *c = e->cfg;
@@ -179,8 +179,8 @@ enrich_record(struct enricher *e, const struct flow_rec *r,
 		o->remote_port = r->dport;
 	}
 	o->group = group_of(c, o->local);
-	o->init = init_decide(e->init, r, (r->have & FL_LAST) && r->last ?
-	    r->last : r->first);
+	o->init = init_decide_h(e->init, r, (r->have & FL_LAST) && r->last ?
+	    r->last : r->first, hint);
 	if (o->init.who == INIT_UNKNOWN) {
 		e->st.unknown_initiator++;
 	} else if (o->traffic != ENR_INTERNAL) {

@@ -72,11 +72,14 @@ struct enricher	*enricher_new(const struct cfg *c, const struct geo_db *db,
 void		 enricher_free(struct enricher *e);
 /* Point at a reloaded configuration (same lifetime rules as the worker's). */
 void		 enricher_set_cfg(struct enricher *e, const struct cfg *c);
-/* Start loading what enrich_record will need of r (call it first). */
-void		 enrich_prefetch(const struct enricher *e,
+/*
+ * Start loading what enrich_record will need of r (call it first); the
+ * value returned is enrich_record's hint (0 when not called).
+ */
+uint64_t	 enrich_prefetch(const struct enricher *e,
 		    const struct flow_rec *r);
 void		 enrich_record(struct enricher *e, const struct flow_rec *r,
-		    struct enriched *out);
+		    uint64_t hint, struct enriched *out);
 const struct enrich_stats *enricher_stats(const struct enricher *e);
 const struct init_stats *enricher_init_stats(const struct enricher *e);
 

@@ -289,6 +289,42 @@ load32(const uint8_t *p)
 	return v;
 }
 
+/* 1 when the end (d, pd) comes before (s, ps). */
+static inline int
+order(const uint64_t *s, const uint64_t *d, uint16_t ps, uint16_t pd)
+{
+	if (s[0] != d[0])
+		return s[0] > d[0];
+	if (s[1] != d[1])
+		return s[1] > d[1];
+	return ps > pd;
+}
+
+static void
+ends(const struct flow_rec *r, uint64_t *s, uint64_t *d)
+{
+	if (r->src.af == 6) {
+		s[0] = load64(r->src.a);
+		s[1] = load64(r->src.a + 8);
+		d[0] = load64(r->dst.a);
+		d[1] = load64(r->dst.a + 8);
+	} else {
+		s[0] = load32(r->src.a);
+		d[0] = load32(r->dst.a);
+		s[1] = d[1] = 0;
+	}
+}
+
+/* The record's direction in its conversation (see conv_hash). */
+static int
+conv_dir(const struct flow_rec *r)
+{
+	uint64_t s[2], d[2];
+
+	ends(r, s, d);
+	return order(s, d, r->sport, r->dport);
+}
+
 /*
  * The hash of the record's conversation, the same for both directions;
  * *dir is 0 when the record runs from the lower end (by address, then
@@ -300,22 +336,8 @@ conv_hash(const struct flow_rec *r, int *dir)
 	uint64_t s[2], d[2], h;
 	uint16_t ps = r->sport, pd = r->dport;
 
-	if (r->src.af == 6) {
-		s[0] = load64(r->src.a);
-		s[1] = load64(r->src.a + 8);
-		d[0] = load64(r->dst.a);
-		d[1] = load64(r->dst.a + 8);
-	} else {
-		s[0] = load32(r->src.a);
-		d[0] = load32(r->dst.a);
-		s[1] = d[1] = 0;
-	}
-	if (s[0] != d[0])
-		*dir = s[0] > d[0];
-	else if (s[1] != d[1])
-		*dir = s[1] > d[1];
-	else
-		*dir = ps > pd;
+	ends(r, s, d);
+	*dir = order(s, d, ps, pd);
 	if (*dir) {
 		uint64_t x;
 		uint16_t p;
@@ -327,11 +349,14 @@ conv_hash(const struct flow_rec *r, int *dir)
 	h = (uint64_t)r->src.af << 56 | (uint64_t)r->proto << 48 |
 	    (uint64_t)ps << 16 | pd;
 	if (r->src.af != 6)
-		return flow_mix64(h ^ flow_mix64(s[0] << 32 | d[0]));
-	h = flow_mix64(h ^ s[0]);
-	h = flow_mix64(h ^ s[1]);
-	h = flow_mix64(h ^ d[0]);
-	return flow_mix64(h ^ d[1]);
+		h = flow_mix64(h ^ flow_mix64(s[0] << 32 | d[0]));
+	else {
+		h = flow_mix64(h ^ s[0]);
+		h = flow_mix64(h ^ s[1]);
+		h = flow_mix64(h ^ d[0]);
+		h = flow_mix64(h ^ d[1]);
+	}
+	return h ? h : 1;	/* 0 is no hint (init_prefetch) */
 }
 
 static int
@@ -341,14 +366,17 @@ conv_applies(const struct flow_rec *r)
 	    r->src.af == r->dst.af;
 }
 
-void
+uint64_t
 init_prefetch(const struct init_table *t, const struct flow_rec *r)
 {
+	uint64_t h;
 	int dir;
 
-	if (t && conv_applies(r))
-		__builtin_prefetch(&t->sets[conv_hash(r, &dir) &
-		    (t->nsets - 1)], 1);
+	if (t == NULL || !conv_applies(r))
+		return 0;
+	h = conv_hash(r, &dir);
+	__builtin_prefetch(&t->sets[h & (t->nsets - 1)], 1);
+	return h;
 }
 
 /* The way of conversation h in its set, found or made (replacing the
@@ -391,6 +419,13 @@ conv_find(struct init_table *t, uint64_t h, uint32_t now,
 struct init_result
 init_decide(struct init_table *t, const struct flow_rec *r, uint64_t now_ms)
 {
+	return init_decide_h(t, r, now_ms, 0);
+}
+
+struct init_result
+init_decide_h(struct init_table *t, const struct flow_rec *r, uint64_t now_ms,
+    uint64_t hint)
+{
 	struct init_result x = by_evidence(r);
 	struct conv_set *set;
 	uint32_t *first;
@@ -400,7 +435,11 @@ init_decide(struct init_table *t, const struct flow_rec *r, uint64_t now_ms)
 
 	if (t == NULL || !conv_applies(r))
 		return x.who != INIT_UNKNOWN ? x : by_port(r);
-	w = conv_find(t, conv_hash(r, &dir), (uint32_t)now_ms, &set);
+	if (hint) {
+		dir = conv_dir(r);
+		w = conv_find(t, hint, (uint32_t)now_ms, &set);
+	} else
+		w = conv_find(t, conv_hash(r, &dir), (uint32_t)now_ms, &set);
 	first = set->first[w];
 	f = &set->flags[w];
 	start = (r->have & FL_FIRST) && r->first ? r->first : now_ms;

@@ -69,8 +69,11 @@ struct init_table *init_table_new(uint32_t capacity, uint32_t window_ms);
 void		 init_table_free(struct init_table *t);
 const struct init_stats *init_table_stats(const struct init_table *t);
 
-/* Start loading the record's set of the table (before init_decide). */
-void		 init_prefetch(const struct init_table *t,
+/*
+ * Start loading the record's set of the table; returns a hint for
+ * init_decide_h (0: none).
+ */
+uint64_t	 init_prefetch(const struct init_table *t,
 		    const struct flow_rec *r);
 
 /*
@@ -79,6 +82,9 @@ void		 init_prefetch(const struct init_table *t,
  */
 struct init_result init_decide(struct init_table *t, const struct flow_rec *r,
 		    uint64_t now_ms);
+/* The same with init_prefetch's hint for r (0 to compute it). */
+struct init_result init_decide_h(struct init_table *t,
+		    const struct flow_rec *r, uint64_t now_ms, uint64_t hint);
 
 const char	*init_how_name(int how);
 

@@ -111,12 +111,14 @@ process_recs(struct worker *w)
 	struct enriched *e = w->enr_out;
 	size_t i, n = w->nrecs;
 
+	uint64_t hint[WORKER_RECS];
+
 	for (i = 0; i < n; i++)
 		if (w->recs[i].kind == FLOW_KIND_FLOW)
-			enrich_prefetch(w->enr, &w->recs[i]);
+			hint[i] = enrich_prefetch(w->enr, &w->recs[i]);
 	for (i = 0; i < n; i++)
 		if (w->recs[i].kind == FLOW_KIND_FLOW) {
-			enrich_record(w->enr, &w->recs[i], &e[i]);
+			enrich_record(w->enr, &w->recs[i], hint[i], &e[i]);
 			agg_prefetch(&w->agg, &e[i], w->cur_now, 0);
 		}
 	for (i = 0; i < n; i++)

@@ -190,6 +190,84 @@ test_svc_key(void **state)
 	agg_free(&a);
 }
 
+/* Buckets by reciprocal (agg.c bucket_of) against plain division. */
+static void
+test_bucket_math(void **state)
+{
+	static const uint32_t len[] = { 1, 7, 60, 3599, 3600, 86400 };
+	uint64_t x = 88172645463325252ULL, t, sec;
+	char host[32];
+	struct agg a;
+	struct ctx c;
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
+		assert_int_equal(agg_init(&a, 3000, 10, len[i]), 0);
+		for (k = 0; k < 2000; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			/* the top, exact multiples and one below, any */
+			if (k < 8)
+				sec = (1ULL << 34) - 1 - k;
+			else if (k < 200)
+				sec = (x % ((1ULL << 34) / len[i]) + 1) *
+				    len[i] - k % 2;
+			else
+				sec = x % (1ULL << 34);
+			t = sec * 1000 + k % 1000;
+			snprintf(host, sizeof(host), "10.0.%zu.%zu", k / 256,
+			    k % 256);		/* an entry of its own */
+			mk(&c, host, "198.51.100.1", ENR_IN, 0, 80, 1, t);
+			agg_add(&a, &c.e, 0);
+			if (a.hosts[a.hn - 1].bucket != sec / len[i] * len[i])
+				fail_msg("length %u second %llu: bucket %llu",
+				    len[i], (unsigned long long)sec,
+				    (unsigned long long)a.hosts[a.hn - 1].bucket);
+		}
+		agg_free(&a);
+	}
+}
+
+/*
+ * The peer set and the growing index: 40 peers of one host keep 32, the
+ * rest counted each time; 5000 hosts (index doubled several times) are
+ * all found again.
+ */
+static void
+test_peers_and_growth(void **state)
+{
+	char peer[32], host[32];
+	struct agg a;
+	struct ctx c;
+	int pass, i;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 5000, 10, 60), 0);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < 40; i++) {
+			snprintf(peer, sizeof(peer), "198.51.%d.%d", i, i * 3);
+			mk(&c, "203.0.113.5", peer, ENR_IN, 0, 80, 1, 60000);
+			agg_add(&a, &c.e, 0);
+		}
+	assert_int_equal(a.hn, 1);
+	assert_int_equal(a.hosts[0].npeers, AGG_PEERS);
+	assert_int_equal(a.st.peers_dropped, 2 * (40 - AGG_PEERS));
+	assert_int_equal(a.hosts[0].flows_in, 80);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < 5000; i++) {
+			snprintf(host, sizeof(host), "10.%d.%d.1", i / 256,
+			    i % 256);
+			mk(&c, host, "198.51.100.1", ENR_IN, 0, 80, 1, 60000);
+			agg_add(&a, &c.e, 0);
+		}
+	assert_int_equal(a.hn, 5000);
+	assert_int_equal(a.st.host_dropped, 2);	/* 5001 hosts, cap 5000 */
+	assert_int_equal(a.hsize, 8192);	/* grew from 1024 to the most */
+	for (i = 1; i < (int)a.hn; i++)
+		assert_int_equal(a.hosts[i].flows_in, 2);
+	agg_free(&a);
+}
+
 int
 main(void)
 {
@@ -199,6 +277,8 @@ main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_time_clamp),
 		cmocka_unit_test(test_svc_key),
+		cmocka_unit_test(test_bucket_math),
+		cmocka_unit_test(test_peers_and_growth),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
