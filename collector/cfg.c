@@ -17,6 +17,7 @@
  * without `to`) are made when the section ends, at its header's line.
  */
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -270,15 +271,28 @@ cfg_parse_cidr(const char *s, struct cfg_cidr *out)
 int
 cfg_cidr_match(const struct cfg_cidr *c, const struct flow_addr *a)
 {
-	unsigned full = c->plen / 8, rest = c->plen % 8;
+	uint64_t x[2], y[2];
+	unsigned p = c->plen;
 
 	if (c->addr.af != a->af)
 		return 0;
-	if (memcmp(c->addr.a, a->a, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	return ((c->addr.a[full] ^ a->a[full]) & (0xff00u >> rest) & 0xff) == 0;
+	/* The top p bits of the address, compared a word at a time. */
+	if (a->af == 4) {
+		uint32_t u, v;
+
+		memcpy(&u, a->a, 4);
+		memcpy(&v, c->addr.a, 4);
+		return p == 0 || ((be32toh(u) ^ be32toh(v)) >>
+		    (32 - (p > 32 ? 32 : p))) == 0;
+	}
+	memcpy(x, a->a, 16);
+	memcpy(y, c->addr.a, 16);
+	if (p > 64) {
+		if (x[0] != y[0])
+			return 0;
+		return ((be64toh(x[1]) ^ be64toh(y[1])) >> (128 - p)) == 0;
+	}
+	return p == 0 || ((be64toh(x[0]) ^ be64toh(y[0])) >> (64 - p)) == 0;
 }
 
 int

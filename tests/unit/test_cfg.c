@@ -328,6 +328,53 @@ test_file(void **state)
 	unlink(path);
 }
 
+/*
+ * cfg_cidr_match (word at a time) against the definition, bit by bit:
+ * every prefix length of both families, random prefixes and addresses
+ * that agree with the prefix on a random number of leading bits.
+ */
+static void
+test_cidr_match_bits(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	struct cfg_cidr c;
+	struct flow_addr a;
+	unsigned af, plen, n, k, agree, bits, i, want;
+
+	(void)state;
+	for (af = 4; af <= 6; af += 2) {
+		bits = af == 4 ? 32 : 128;
+		for (plen = 0; plen <= bits; plen++)
+			for (n = 0; n < 64; n++) {
+				memset(&c, 0, sizeof(c));
+				memset(&a, 0, sizeof(a));
+				c.addr.af = a.af = (uint8_t)af;
+				c.plen = (uint8_t)plen;
+				for (k = 0; k < bits / 8; k++) {
+					x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+					c.addr.a[k] = (uint8_t)x;
+					a.a[k] = (uint8_t)(x >> 8);
+				}
+				/* host bits cleared, as cfg_parse_cidr does */
+				for (i = plen; i < bits; i++)
+					c.addr.a[i / 8] &= (uint8_t)~(0x80 >> i % 8);
+				agree = (unsigned)(x >> 20) % (bits + 1);
+				for (i = 0; i < agree; i++) {
+					a.a[i / 8] &= (uint8_t)~(0x80 >> i % 8);
+					a.a[i / 8] |= c.addr.a[i / 8] & (0x80 >> i % 8);
+				}
+				want = 1;
+				for (i = 0; i < plen; i++)
+					if ((a.a[i / 8] ^ c.addr.a[i / 8]) &
+					    (0x80 >> i % 8))
+						want = 0;
+				if ((unsigned)cfg_cidr_match(&c, &a) != want)
+					fail_msg("af %u /%u agree %u: got %d",
+					    af, plen, agree, !want);
+			}
+	}
+}
+
 /* The shared parsers. */
 static void
 test_parsers(void **state)
@@ -474,6 +521,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_cidr_match_bits),
 		cmocka_unit_test(test_contrib_example),
 		cmocka_unit_test(test_dump),
 	};
