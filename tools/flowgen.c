@@ -4,7 +4,8 @@
  *
  *   flowgen [-p v5|v9|ipfix|sflow] [-r RATE] [-n COUNT] [-t SECONDS]
  *           [-H HOSTS] [-R PEERS] [-e EXPORTERS] [-s SEED] [-T DGRAMS]
- *           [-S RATE] [-b BATCH] [-B BYTES] [-c CPU] [-w FILE.pcap] HOST:PORT
+ *           [-S RATE] [-b BATCH] [-B BYTES] [-c CPU] [-u] [-w FILE.pcap]
+ *           HOST:PORT
  *   flowgen -l HOST:PORT [-t SECONDS] [-i IDLE] [-B BYTES] [-c CPU]
  *
  * DESIGN
@@ -14,14 +15,17 @@
  * sendmmsg in batches, paced against CLOCK_MONOTONIC so that RATE records
  * per second leave on average.  Per datagram only the header is patched:
  * sequence numbers, export time and uptime (and in sFlow each sample's
- * sequence number and sample pool).  Records carry IPv4 flows between
- * HOSTS local hosts (10.0.0.0/8) and PEERS remote peers (198.18.0.0/15,
- * then 100.64.0.0/10), the traffic of a hosting network: inbound requests
- * to local services (50 %), their answers (40 %), and connections local
- * hosts open (10 %), nine in ten of them to DNS, NTP and web services of a
- * few infrastructure peers, the others to any peer on web, mail, SSH,
- * IRC, SOCKS, Tor, mining, FTP or database ports (what the rules are
- * about); TCP, UDP and ICMP.
+ * sequence number and sample pool).  With -u nothing repeats: data datagram
+ * k is built from the seed and k just before it leaves (the ring is only
+ * its buffer), so with large -H and -R every record brings hosts and peers
+ * not seen before (a flood of random sources, to test memory caps).
+ * Records carry IPv4 flows between HOSTS local hosts (10.0.0.0/8) and
+ * PEERS remote peers (198.18.0.0/15, then 100.64.0.0/10), the traffic of
+ * a hosting network: inbound requests to local services (50 %), their
+ * answers (40 %), and connections local hosts open (10 %), nine in ten of
+ * them to DNS, NTP and web services of a few infrastructure peers, the
+ * others to any peer on web, mail, SSH, IRC, SOCKS, Tor, mining, FTP or
+ * database ports (what the rules are about); TCP, UDP and ICMP.
  *
  * NetFlow v9 and IPFIX: one template datagram per exporter first, then
  * again every -T data datagrams.  sFlow v5: flow samples with a raw packet
@@ -103,6 +107,7 @@ struct opts {
 	double		 seconds;
 	uint32_t	 hosts, peers, exporters, seed, tmpl_every, sampling;
 	int		 batch;
+	int		 unique;		/* -u: no datagram repeats */
 	int		 rcvbuf;
 	int		 cpu;
 	const char	*pcap;
@@ -850,8 +855,8 @@ usage(void)
 	    "[-t SECONDS]\n"
 	    "               [-H HOSTS] [-R PEERS] [-e EXPORTERS] [-s SEED] "
 	    "[-T DGRAMS]\n"
-	    "               [-S SAMPLING] [-b BATCH] [-c CPU] [-w FILE.pcap] "
-	    "HOST:PORT\n"
+	    "               [-S SAMPLING] [-b BATCH] [-c CPU] [-u] "
+	    "[-w FILE.pcap] HOST:PORT\n"
 	    "       flowgen -l HOST:PORT [-t SECONDS] [-i IDLE] [-B BYTES] "
 	    "[-c CPU]\n"
 	    "  -p  protocol (v5)              -r  records/s, 0 = flat out (0)\n"
@@ -861,6 +866,7 @@ usage(void)
 	    "  -T  template every N data datagrams, v9/IPFIX (1000)\n"
 	    "  -S  sFlow sampling rate (1000) -b  datagrams per sendmmsg (32)\n"
 	    "  -c  pin to this CPU            -w  write a pcap, send nothing\n"
+	    "  -u  every datagram new (no repeating ring): random sources\n"
 	    "  -l  receive only: count datagrams (recvmmsg), print JSON\n"
 	    "  -i  receive: stop after this many idle seconds\n"
 	    "  -B  receive buffer bytes (33554432)\n");
@@ -899,7 +905,7 @@ main(int argc, char **argv)
 	int ch, per, i, xi = 0;
 	uint32_t x;
 
-	while ((ch = getopt(argc, argv, "p:r:n:t:H:R:e:s:T:S:b:B:c:w:l:i:h"))
+	while ((ch = getopt(argc, argv, "p:r:n:t:H:R:e:s:T:S:b:B:c:uw:l:i:h"))
 	    != -1) {
 		switch (ch) {
 		case 'p':
@@ -925,6 +931,7 @@ main(int argc, char **argv)
 		case 'b': o.batch = (int)num(optarg, 1, BATCH_MAX); break;
 		case 'B': o.rcvbuf = (int)num(optarg, 4096, 1 << 30); break;
 		case 'c': o.cpu = (int)num(optarg, 0, 1023); break;
+		case 'u': o.unique = 1; break;
 		case 'w': o.pcap = optarg; break;
 		case 'l': o.listen = optarg; break;
 		case 'i': o.idle = num(optarg, 0, 1e7); break;
@@ -1048,15 +1055,20 @@ main(int argc, char **argv)
 				s = &tmpl_slot;
 			} else {
 				uint64_t left = o.count ? o.count - records : 0;
+				uint64_t id = o.unique ? k : k % nslots;
 
 				if (o.count && left == 0)
 					break;
 				if (o.count && left < (uint64_t)per) {
-					slot_build(&last_slot, &o, k % nslots,
+					slot_build(&last_slot, &o, id,
 					    (int)left, base_ms);
 					s = &last_slot;
-				} else
+				} else {
 					s = &ring[k % nslots];
+					if (id >= nslots)
+						slot_build(&ring[k % nslots],
+						    &o, id, per, base_ms);
+				}
 				k++;
 				memcpy(b, s->buf, s->len);
 				iov[nb].iov_len = s->len;

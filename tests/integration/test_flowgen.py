@@ -4,7 +4,8 @@ reach a loopback socket are well-formed for tshark (nothing malformed, no
 warning or error), carry exactly the records flowgen counted (templates
 first and again every -T datagrams for v9 and IPFIX), are the same for the
 same seed, and `flowsentry decode` reads every record back without an
-error.  The bare receiver (-l) counts what it is sent.
+error.  With -u no datagram comes round again.  The bare receiver (-l)
+counts what it is sent.
 
 Every socket of this test is on loopback.
 
@@ -231,6 +232,35 @@ def test_hosts_peers():
     assert len(local) == 7 and len(remote) == 11, (local, remote)
 
 
+def pcap_datagrams(path):
+    """The UDP payloads of a pcap that flowgen -w wrote."""
+    import struct
+    data, off, out = open(path, 'rb').read(), 24, []
+    while off < len(data):
+        n = struct.unpack_from('<IIII', data, off)[2]
+        out.append(data[off + 16 + 42:off + 16 + n])
+        off += 16 + n
+    return out
+
+
+def test_unique():
+    """-u: the ring (4096 datagrams) does not repeat; same start, same seed"""
+    n = str((4096 + 8) * PER_DGRAM['v5'])
+    runs = {}
+    for u in ('', '-u', '-u'):
+        path = os.path.join(TMP, 'unique%s-%d.pcap' % (u, len(runs)))
+        out = flowgen('-p', 'v5', '-n', n, '-H', '16000000', '-R', '4000000',
+                      '-w', path, *([u] if u else []), '127.0.0.1:9')
+        assert out['records'] == int(n), out
+        runs[len(runs)] = [d[24:] for d in pcap_datagrams(path)]
+    ring, u1, u2 = runs[0], runs[1], runs[2]
+    assert len(ring) == len(u1) == 4104, len(ring)
+    assert ring[4096:] == ring[:8]          # the ring comes round again
+    assert u1[:4096] == ring[:4096]         # -u starts as the ring does
+    assert all(u1[k] != u1[k - 4096] for k in range(4096, 4104))
+    assert u1 == u2                         # and depends on the seed only
+
+
 def test_receiver():
     """flowgen -l counts every datagram sent to it"""
     port = Sink()
@@ -275,7 +305,8 @@ try:
         print('1..0 # SKIP tshark not installed')
         sys.exit(0)
     for t in (test_v5, test_v9, test_ipfix, test_sflow, test_seed,
-              test_hosts_peers, test_receiver, test_loopback_only):
+              test_hosts_peers, test_unique, test_receiver,
+              test_loopback_only):
         if any(x in t.__name__
                for x in os.environ.get('FS_ONLY', '').split(',')):
             tap.case(t)
