@@ -302,6 +302,14 @@ make_flow(struct rng *r, const struct opts *o, struct flow *f)
 	} else if (f->proto == 17)
 		f->flags = 0;
 	f->packets = 1 + rnd_below(r, rnd_below(r, 8) ? 20 : 2000);
+	/*
+	 * A TCP record of one packet holds one segment's flags: the opener's
+	 * SYN, or the answer's SYN-ACK (not the OR of a whole connection,
+	 * which would make a client's lone SYN-ACK-FIN look like a server's
+	 * answer).
+	 */
+	if (f->proto == 6 && f->packets == 1)
+		f->flags = kind < 6 ? 0x02 : 0x12;
 	avg = 40 + rnd_below(r, 1460);
 	f->bytes = f->packets * avg;
 	f->pktlen = (uint16_t)avg;
