@@ -236,23 +236,46 @@ write_svc(struct rsink *s, const struct agg_svc *v)
 	cmd_send(s, &c);
 }
 
+int
+rsink_ready(const struct rsink *s)
+{
+	return rconn_up(s->rc) &&
+	    rconn_stats(s->rc)->pending <= RSINK_MAX_PENDING;
+}
+
+void
+rsink_deferred(struct rsink *s)
+{
+	s->st.flushes_deferred++;
+}
+
+uint32_t
+rsink_write(struct rsink *s, const struct agg *a, uint32_t pos, uint32_t max)
+{
+	uint32_t end = a->hn + a->sn;
+
+	if (max > end - pos)
+		max = end - pos;
+	for (; max > 0; max--, pos++)
+		if (pos < a->hn)
+			write_host(s, &a->hosts[pos]);
+		else
+			write_svc(s, &a->svcs[pos - a->hn]);
+	if (pos == end)
+		s->st.flushes++;
+	return pos;
+}
+
 void
 rsink_flush(struct rsink *s, struct agg *a, uint64_t now_ms)
 {
-	uint32_t i;
-
 	(void)now_ms;
 	if (a->hn == 0 && a->sn == 0)
 		return;
-	if (!rconn_up(s->rc) ||
-	    rconn_stats(s->rc)->pending > RSINK_MAX_PENDING) {
-		s->st.flushes_deferred++;
+	if (!rsink_ready(s)) {
+		rsink_deferred(s);
 		return;
 	}
-	for (i = 0; i < a->hn; i++)
-		write_host(s, &a->hosts[i]);
-	for (i = 0; i < a->sn; i++)
-		write_svc(s, &a->svcs[i]);
-	s->st.flushes++;
+	(void)rsink_write(s, a, 0, a->hn + a->sn);
 	agg_clear(a);
 }

@@ -4,10 +4,12 @@
  * DESIGN
  * Each worker has its own hiredis async connection on its own event base
  * (hiredis/adapters/libevent.h), so no lock or queue sits between the
- * UDP path and Redis.  Every flush interval, if connected, the worker's
- * struct agg is written as one pipelined batch and cleared; if not, the
- * aggregates stay in memory (bounded by the agg caps) and go out on the
- * first flush after the connection is back.  A lost connection is retried
+ * UDP path and Redis.  Every flush interval, if connected, the worker
+ * swaps its struct agg for an empty one and writes the full one as
+ * pipelined commands, a few hundred entries per turn of its event loop
+ * (datagrams are read between turns), then clears it; if not connected,
+ * the aggregates stay in memory (bounded by the agg caps) and go out on
+ * the first flush after the connection is back.  A lost connection is retried
  * with exponential backoff (0.1 s .. 10 s); commands that were in flight
  * when it broke are counted as lost.  Commands are built as argv vectors
  * (binary safe): nothing from a flow is ever formatted into a command.
@@ -48,6 +50,18 @@ void		 rsink_free(struct rsink *s);
 void		 rsink_set_cfg(struct rsink *s, const struct cfg *c);
 /* Write and clear a's contents if connected; else leave them. */
 void		 rsink_flush(struct rsink *s, struct agg *a, uint64_t now_ms);
+/*
+ * The same in steps (the worker's flush, so that a big one does not hold
+ * the UDP socket up): rsink_ready() says whether a flush may start or go
+ * on now (connected, not too far behind); rsink_write() sends the entries
+ * pos .. pos + max - 1 of a (its hosts, then its services) and returns
+ * the next pos, a->hn + a->sn when all are written (a flush counted);
+ * rsink_deferred() counts a flush put off.
+ */
+int		 rsink_ready(const struct rsink *s);
+uint32_t	 rsink_write(struct rsink *s, const struct agg *a, uint32_t pos,
+		    uint32_t max);
+void		 rsink_deferred(struct rsink *s);
 int		 rsink_connected(const struct rsink *s);
 /* Commands still awaiting replies. */
 uint64_t	 rsink_pending(const struct rsink *s);

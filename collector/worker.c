@@ -26,6 +26,8 @@
  * instead of being paid one after another.
  */
 #define WORKER_RECS		32
+/* Aggregate entries written to Redis per turn of the event loop. */
+#define FLUSH_STEP		256
 
 struct worker {
 	int			 id;
@@ -50,7 +52,11 @@ struct worker {
 	struct flow_rec		 recs[WORKER_RECS];	/* of the datagram */
 	struct enriched		 enr_out[WORKER_RECS];
 	size_t			 nrecs;
-	struct agg		 agg;
+	struct agg		 agg;		/* records go here */
+	struct agg		 out;		/* being written to Redis */
+	uint32_t		 out_pos;	/* next entry of out */
+	int			 flushing;	/* out holds a flush */
+	struct event		*ev_flush;
 	struct rsink		*rs;
 	uint64_t		 last_flush_ms;
 	struct detector		*det;
@@ -90,6 +96,8 @@ cfgref_put(struct cfgref *r)
 		free(r);
 	}
 }
+
+static void	flush_start(struct worker *);
 
 static uint64_t
 now_ms(void)
@@ -377,16 +385,61 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	tmpl_expire(w->dec.tc, now);
 	if (w->det)
 		detector_tick(w->det, now);
-	if (w->rs && now - w->last_flush_ms >=
+	if (w->flushing)		/* put off by Redis: go on if it can */
+		event_active(w->ev_flush, EV_READ, 0);
+	else if (w->rs && now - w->last_flush_ms >=
 	    (uint64_t)w->cfg->cfg->flush_interval * 1000) {
 		w->last_flush_ms = now;
-		rsink_flush(w->rs, &w->agg, now);
+		flush_start(w);
 	}
 	worker_publish(w);
 	if (every && now - w->last_save_ms >= (uint64_t)every * 1000) {
 		w->last_save_ms = now;
 		worker_save_templates(w);
 	}
+}
+
+/*
+ * A flush: the full table becomes w->out and an empty one takes the
+ * records (the cumulative drop counters stay with the records' table);
+ * on_flush writes it FLUSH_STEP entries at a time.
+ */
+static void
+flush_start(struct worker *w)
+{
+	struct agg t;
+
+	if (w->agg.hn == 0 && w->agg.sn == 0)
+		return;
+	if (!rsink_ready(w->rs)) {
+		rsink_deferred(w->rs);	/* kept, merged with what comes */
+		return;
+	}
+	t = w->agg;
+	w->agg = w->out;
+	w->out = t;
+	w->agg.st = w->out.st;
+	w->out_pos = 0;
+	w->flushing = 1;
+	event_active(w->ev_flush, EV_READ, 0);
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (!w->flushing || !rsink_ready(w->rs))
+		return;		/* on_tick tries again */
+	w->out_pos = rsink_write(w->rs, &w->out, w->out_pos, FLUSH_STEP);
+	if (w->out_pos < w->out.hn + w->out.sn) {
+		event_active(w->ev_flush, EV_READ, 0);
+		return;
+	}
+	agg_clear(&w->out);
+	w->flushing = 0;
 }
 
 static void
@@ -515,7 +568,8 @@ worker_new(int id, struct cfgref *cfg, const struct geo_db *geo,
 	if ((w->enr = enricher_new(cfg->cfg, geo, 1, err, errlen)) == NULL)
 		goto fail;
 	if (agg_init(&w->agg, cfg->cfg->max_hosts, cfg->cfg->max_services,
-	    cfg->cfg->bucket) != 0)
+	    cfg->cfg->bucket) != 0 || agg_init(&w->out, cfg->cfg->max_hosts,
+	    cfg->cfg->max_services, cfg->cfg->bucket) != 0)
 		goto nomem;
 	/* Always there: a reload may name a Redis later. */
 	if ((w->rs = rsink_new(w->base, cfg->cfg, id, err, errlen)) == NULL)
@@ -536,7 +590,8 @@ worker_new(int id, struct cfgref *cfg, const struct geo_db *geo,
 	}
 	w->ev_tick = event_new(w->base, -1, EV_PERSIST, on_tick, w);
 	w->ev_cfg = event_new(w->base, -1, 0, on_cfg, w);
-	if (w->ev_tick == NULL || w->ev_cfg == NULL ||
+	w->ev_flush = event_new(w->base, -1, 0, on_flush, w);
+	if (w->ev_tick == NULL || w->ev_cfg == NULL || w->ev_flush == NULL ||
 	    event_add(w->ev_tick, &one) != 0)
 		goto nomem;
 	for (i = 0; i < nstates; i++)
@@ -574,11 +629,14 @@ worker_free(struct worker *w)
 		event_free(w->ev_tick);
 	if (w->ev_cfg)
 		event_free(w->ev_cfg);
+	if (w->ev_flush)
+		event_free(w->ev_flush);
 	if (w->base)
 		event_base_free(w->base);
 	ingest_batch_free(w->batch);
 	rsink_free(w->rs);
 	agg_free(&w->agg);
+	agg_free(&w->out);
 	enricher_free(w->enr);
 	if (w->dec.tc)
 		dec_free(&w->dec);
@@ -641,17 +699,31 @@ worker_flush_wait(struct worker *w, uint32_t timeout_ms)
 	/* Connected first (a -r run starts with the connection pending). */
 	while (!expired && !rsink_connected(w->rs))
 		event_base_loop(w->base, EVLOOP_ONCE);
-	if (!expired)
+	/* The rest of a flush under way, then what came since. */
+	if (!expired && w->flushing && rsink_connected(w->rs)) {
+		w->out_pos = rsink_write(w->rs, &w->out, w->out_pos,
+		    w->out.hn + w->out.sn);
+		agg_clear(&w->out);
+		w->flushing = 0;
+	}
+	if (!expired && !w->flushing)
 		rsink_flush(w->rs, &w->agg, now_ms());
 	while (!expired && rsink_pending(w->rs) > 0)
 		event_base_loop(w->base, EVLOOP_ONCE);
 	event_free(dl);
-	if (w->agg.hn || w->agg.sn || rsink_pending(w->rs)) {
+	if (w->agg.hn || w->agg.sn || w->flushing || rsink_pending(w->rs)) {
 		char *shown = rconn_url_shown(w->cfg->cfg->redis_url);
+		uint32_t hn = w->agg.hn, sn = w->agg.sn;
 
+		if (w->flushing) {
+			hn += w->out.hn;
+			sn += w->out.sn;
+		}
 		log_warnx("worker %d: redis %s did not take everything in "
-		    "time: %u host and %u service aggregates not written",
-		    w->id, shown ? shown : "(redis)", w->agg.hn, w->agg.sn);
+		    "time: %u host and %u service aggregates not written, "
+		    "%llu commands sent but not answered", w->id,
+		    shown ? shown : "(redis)", hn, sn,
+		    (unsigned long long)rsink_pending(w->rs));
 		free(shown);
 		return -1;
 	}
