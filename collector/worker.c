@@ -699,15 +699,23 @@ worker_flush_wait(struct worker *w, uint32_t timeout_ms)
 	/* Connected first (a -r run starts with the connection pending). */
 	while (!expired && !rsink_connected(w->rs))
 		event_base_loop(w->base, EVLOOP_ONCE);
-	/* The rest of a flush under way, then what came since. */
-	if (!expired && w->flushing && rsink_connected(w->rs)) {
-		w->out_pos = rsink_write(w->rs, &w->out, w->out_pos,
-		    w->out.hn + w->out.sn);
-		agg_clear(&w->out);
-		w->flushing = 0;
+	/*
+	 * The rest of a flush under way, then what came since, in steps
+	 * with the loop run between them: hiredis's output buffer stays
+	 * small (it moves what is left of it after every write).
+	 */
+	for (;;) {
+		while (!expired && w->flushing) {
+			on_flush(-1, 0, w);
+			event_base_loop(w->base, EVLOOP_ONCE);
+		}
+		if (expired || w->flushing || (w->agg.hn == 0 &&
+		    w->agg.sn == 0))
+			break;
+		flush_start(w);
+		if (!w->flushing)
+			break;		/* Redis cannot take it */
 	}
-	if (!expired && !w->flushing)
-		rsink_flush(w->rs, &w->agg, now_ms());
 	while (!expired && rsink_pending(w->rs) > 0)
 		event_base_loop(w->base, EVLOOP_ONCE);
 	event_free(dl);
