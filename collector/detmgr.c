@@ -99,12 +99,104 @@ dtab_reindex(struct dtab *t, const void *v, size_t stride, size_t keyoff,
 		    i * stride + keyoff), i);
 }
 
-static void
+void
 dtab_free(struct dtab *t)
 {
 	free(t->keys);
 	free(t->pos);
 	memset(t, 0, sizeof(*t));
+}
+
+/* ---- whitelist entries waiting for an id ------------------------------ */
+
+/*
+ * Learned entries wait in m->wl with a temporary id until INCR's answer;
+ * until the next snapshot (dm_rebuild) the workers' and hit_whitelisted's
+ * index does not have them, so learn() looks for the one it would make
+ * among them, and the answer to INCR looks for the entry by its
+ * temporary id: each through a hash index (m->tmp_ix, m->unacked_ix),
+ * one probe per hit or answer rather than a scan of m->wl.
+ */
+
+/* The fields learn() tells learned entries apart by (learned_same). */
+static uint64_t
+learned_key(const struct wl_entry *e)
+{
+	uint64_t x;
+
+	x = flow_mix64(flow_addr_key(&e->who_addr) ^ ((uint64_t)e->proto << 56 |
+	    (uint64_t)e->port << 40 | (uint64_t)(e->where & 0xff) << 32 |
+	    e->asn));
+	x = flow_mix64(x ^ flow_addr_key(&e->where_addr));
+	return x ? x : 1;
+}
+
+static int
+learned_same(const struct wl_entry *o, const struct wl_entry *e)
+{
+	return o->proto == e->proto && o->port == e->port &&
+	    o->where == e->where && o->asn == e->asn &&
+	    flow_addr_eq(&o->who_addr, &e->who_addr) &&
+	    flow_addr_eq(&o->where_addr, &e->where_addr);
+}
+
+/* Index the entry at pos of m->wl (to be) if its id is temporary. */
+static int
+wl_ix_add(struct detmgr *m, const struct wl_entry *e, size_t pos)
+{
+	if (!DETMGR_IS_TMP(e->id))
+		return 0;
+	if (pos >= UINT32_MAX ||
+	    dtab_put(&m->tmp_ix, e->id, (uint32_t)pos) == -1)
+		return -1;
+	if (e->source == WL_SRC_LEARNED &&
+	    dtab_put(&m->unacked_ix, learned_key(e), (uint32_t)pos) == -1)
+		return -1;
+	return 0;
+}
+
+void
+dm_wl_reindex(struct detmgr *m)
+{
+	size_t i;
+
+	dtab_free(&m->tmp_ix);
+	dtab_free(&m->unacked_ix);
+	for (i = 0; i < m->wl.n; i++)
+		if (wl_ix_add(m, &m->wl.v[i], i) == -1) {
+			log_warnx("whitelist: out of memory for the index of "
+			    "entries waiting for an id");
+			return;
+		}
+}
+
+/* The entry at position i of m->wl, or NULL (a stale index key). */
+static struct wl_entry *
+wl_at(struct detmgr *m, long i)
+{
+	if (i < 0 || (size_t)i >= m->wl.n)
+		return NULL;
+	m->wl_compares++;
+	return &m->wl.v[i];
+}
+
+struct wl_entry *
+dm_wl_tmp(struct detmgr *m, uint64_t id)
+{
+	struct wl_entry *e = wl_at(m, dtab_get(&m->tmp_ix, id));
+
+	return e && e->id == id ? e : NULL;
+}
+
+/* Is e learned already, waiting for its id? */
+static int
+wl_unacked(struct detmgr *m, const struct wl_entry *e)
+{
+	const struct wl_entry *o = wl_at(m, dtab_get(&m->unacked_ix,
+	    learned_key(e)));
+
+	return o && DETMGR_IS_TMP(o->id) && o->source == WL_SRC_LEARNED &&
+	    learned_same(o, e);
 }
 
 /* ---- learning and suppression tables --------------------------------- */
@@ -507,8 +599,16 @@ learning(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	if (m->cfg->learning == 0)
 		return 0;
 	until = now + (uint64_t)m->cfg->learning * 1000;
-	if (dm_learn_set(m, &h->host, until) == 0)
-		ds_learn_start(m, &h->host, until);
+	if (dm_learn_set(m, &h->host, until) != 0) {
+		/*
+		 * No room to remember the period (DETMGR_MAX_LEARN hosts):
+		 * such a host does not learn, its matches alert.  Saying
+		 * "learning" would let it learn, unremembered, for ever.
+		 */
+		m->st.learn_refused++;
+		return 0;
+	}
+	ds_learn_start(m, &h->host, until);
 	return 1;
 }
 
@@ -543,29 +643,22 @@ static int
 learn(struct detmgr *m, const struct det_hit *h, uint64_t now)
 {
 	struct wl_entry e;
-	size_t i;
 
 	learned_entry(h, now, &e);
-	/* Already learned (the workers' snapshot may lag a second)? */
+	/*
+	 * Already learned?  The snapshot knows all but what came since it
+	 * was made (the workers' may lag a second): that waits for its id.
+	 */
 	if (hit_whitelisted(m, h, 1u << WL_SRC_LEARNED, now))
 		return 0;
-	for (i = m->wl.n; i-- > 0 && m->wl_dirty;) {
-		const struct wl_entry *o = &m->wl.v[i];
-
-		if (o->id < DETMGR_TMP_ID)
-			break;
-		if (o->source == WL_SRC_LEARNED && o->proto == e.proto &&
-		    o->port == e.port && o->where == e.where &&
-		    o->asn == e.asn && flow_addr_eq(&o->who_addr, &e.who_addr) &&
-		    flow_addr_eq(&o->where_addr, &e.where_addr))
-			return 0;
-	}
+	if (m->wl_dirty && wl_unacked(m, &e))
+		return 0;
 	if (m->wl.n >= DETMGR_MAX_WL) {
 		m->st.learn_refused++;
 		return -1;
 	}
 	e.id = ++m->tmp_id;
-	if (wl_list_add(&m->wl, &e) == -1)
+	if (wl_ix_add(m, &e, m->wl.n) == -1 || wl_list_add(&m->wl, &e) == -1)
 		return -1;
 	m->wl_dirty = 1;
 	m->st.learned++;
@@ -984,6 +1077,7 @@ detmgr_reload(struct detmgr *m, const struct cfg *c, char *err,
 			m->wl.v[i].id = i + 1;
 		copy_list(&m->wl, &keep);
 		wl_list_free(&keep);
+		dm_wl_reindex(m);
 	}
 	wl_list_free(&m->files);
 	m->files = files;
@@ -1051,6 +1145,8 @@ detmgr_free(struct detmgr *m, uint32_t timeout_ms)
 	wl_list_free(&m->files);
 	dtab_free(&m->learn_ix);
 	dtab_free(&m->sup_ix);
+	dtab_free(&m->tmp_ix);
+	dtab_free(&m->unacked_ix);
 	free(m->learn);
 	free(m->sup);
 	free(m->backlog);

@@ -48,7 +48,8 @@ struct detmgr_stats {
 	uint64_t	suppressed;	/* hits folded into a detection */
 	uint64_t	whitelisted;	/* hits a newer whitelist silenced */
 	uint64_t	learned;	/* learned whitelist entries made */
-	uint64_t	learn_refused;	/* not learned: the whitelist is full */
+	uint64_t	learn_refused;	/* not learned: the whitelist or the
+					 * table of learning hosts is full */
 	uint64_t	detections;	/* detections raised */
 	uint64_t	wl_entries;	/* gauge */
 	uint64_t	wl_reloads;

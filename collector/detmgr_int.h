@@ -65,6 +65,7 @@ struct pend_ix {
 #define DETMGR_MAX_WL		500000
 /* Learned entries get ids above this until Redis gives them one. */
 #define DETMGR_TMP_ID		(1ULL << 62)
+#define DETMGR_IS_TMP(id)	((id) > DETMGR_TMP_ID)
 
 struct detmgr {
 	struct event_base	*base;
@@ -73,6 +74,15 @@ struct detmgr {
 	struct wl_list		 files;		/* entries of the whitelist files */
 	struct wl_list		 wl;		/* the whole whitelist */
 	int			 wl_dirty;	/* rebuild the index at tick */
+	/*
+	 * Over the entries of wl with a temporary id (dm_wl_reindex): by
+	 * that id, and the learned ones by learned_key(), each to its
+	 * position.  An entry that got its id leaves a stale key behind: a
+	 * position is used only if the entry there still fits.
+	 */
+	struct dtab		 tmp_ix;
+	struct dtab		 unacked_ix;
+	uint64_t		 wl_compares;	/* entries they led to (for tests) */
 	struct detref		*ref;
 	detmgr_publish_cb	*publish;
 	void			*publish_arg;
@@ -114,6 +124,11 @@ int	 dtab_put(struct dtab *t, uint64_t key, uint32_t pos);
 long	 dtab_get(const struct dtab *t, uint64_t key);
 void	 dtab_reindex(struct dtab *t, const void *v, size_t stride,
 	    size_t keyoff, uint32_t n);
+void	 dtab_free(struct dtab *t);
+/* Index m->wl's entries with a temporary id anew (m->wl replaced). */
+void	 dm_wl_reindex(struct detmgr *m);
+/* The entry of m->wl with this temporary id, or NULL. */
+struct wl_entry *dm_wl_tmp(struct detmgr *m, uint64_t id);
 struct learn *dm_learn_get(struct detmgr *m, const struct flow_addr *host);
 int	 dm_learn_set(struct detmgr *m, const struct flow_addr *host,
 	    uint64_t until_ms);
@@ -132,6 +147,8 @@ void	 ds_write_updates(struct detmgr *m);
 void	 ds_write_sup(struct detmgr *m, uint64_t key, uint64_t expiry,
 	    const char *id, int ev);
 void	 ds_write_learned(struct detmgr *m, struct wl_entry *e);
+/* INCR's answer: the entry with temporary id tmp is id; 0, or -1 if none. */
+int	 ds_id_given(struct detmgr *m, uint64_t tmp, uint64_t id);
 void	 ds_learn_start(struct detmgr *m, const struct flow_addr *host,
 	    uint64_t until_ms);
 void	 ds_tick(struct detmgr *m);

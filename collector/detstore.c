@@ -13,6 +13,7 @@
  * them a real one; detections raised while Redis is away wait in a
  * bounded list.  Every command is an argument vector.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,45 +79,43 @@ publish(struct detmgr *m, const char *what, uint64_t v)
 
 /* ---- whitelist entries waiting for an id ------------------------------ */
 
-static struct wl_entry *
-entry_by_id(struct detmgr *m, uint64_t id)
+int
+ds_id_given(struct detmgr *m, uint64_t tmp, uint64_t id)
 {
-	size_t i;
+	struct wl_entry *e;
+	char line[1024];
+	struct rcmd c;
 
-	for (i = 0; i < m->wl.n; i++)
-		if (m->wl.v[i].id == id)
-			return &m->wl.v[i];
-	return NULL;
+	if ((e = dm_wl_tmp(m, tmp)) == NULL)
+		return -1;
+	e->id = id;
+	if (wl_format_entry(e, line, sizeof(line)) < 0)
+		return 0;
+	if (m->rc) {
+		rcmd_init(&c);
+		rcmd_arg(&c, "HSET");
+		rcmd_arg(&c, "%swl", P(m));
+		rcmd_arg(&c, "%" PRIu64, e->id);
+		rcmd_arg(&c, "%s", line);
+		send(m, &c);
+		publish(m, e->source == WL_SRC_LEARNED ? "learned" : "add",
+		    e->id);
+	}
+	m->wl_dirty = 1;
+	return 0;
 }
 
 static void
 on_id(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct idreq *q = priv;
-	struct detmgr *m = q->m;
 	redisReply *rep = r;
-	struct wl_entry *e;
-	char line[1024];
-	struct rcmd c;
 
 	(void)ac;
-	if (rep == NULL || rep->type != REDIS_REPLY_INTEGER || rep->integer <= 0 ||
-	    (e = entry_by_id(m, q->tmp)) == NULL) {
-		free(q);
-		return;				/* written at the next load */
-	}
-	e->id = (uint64_t)rep->integer;
+	/* Without an answer it is written at the next load. */
+	if (rep && rep->type == REDIS_REPLY_INTEGER && rep->integer > 0)
+		(void)ds_id_given(q->m, q->tmp, (uint64_t)rep->integer);
 	free(q);
-	if (wl_format_entry(e, line, sizeof(line)) < 0)
-		return;
-	rcmd_init(&c);
-	rcmd_arg(&c, "HSET");
-	rcmd_arg(&c, "%swl", P(m));
-	rcmd_arg(&c, "%" PRIu64, e->id);
-	rcmd_arg(&c, "%s", line);
-	send(m, &c);
-	publish(m, e->source == WL_SRC_LEARNED ? "learned" : "add", e->id);
-	m->wl_dirty = 1;
 }
 
 /* Give an entry with a temporary id a real one, then store it. */
@@ -152,26 +151,83 @@ same_rule(const struct wl_entry *a, const struct wl_entry *b)
 	    a->expires_ms == b->expires_ms;
 }
 
-static int
-in_list(const struct wl_list *l, const struct wl_entry *e)
+/* same_rule's fields hashed: equal entries, equal keys. */
+static uint64_t
+rule_key(const struct wl_entry *e)
 {
-	size_t i;
+	uint64_t v[5], x;
+	const char *p;
+	uint8_t ch;
 
-	for (i = 0; i < l->n; i++)
-		if (same_rule(&l->v[i], e))
+	v[0] = (uint64_t)(e->who & 0xff) << 48 | (uint64_t)e->who_len << 40 |
+	    (uint64_t)(e->svc & 0xff) << 32 | (uint64_t)e->proto << 16 |
+	    e->port;
+	v[1] = (uint64_t)(e->where & 0xff) << 40 |
+	    (uint64_t)e->where_len << 32 | e->asn;
+	v[2] = e->expires_ms;
+	v[3] = flow_addr_key(&e->who_addr);
+	v[4] = flow_addr_key(&e->where_addr);
+	x = flow_fnv64(FLOW_FNV64_INIT, v, sizeof(v));
+	x = flow_fnv64(x, e->group, strnlen(e->group, sizeof(e->group)) + 1);
+	for (p = e->app; p < e->app + sizeof(e->app) && *p; p++) {
+		ch = (uint8_t)tolower((unsigned char)*p);
+		x = flow_fnv64(x, &ch, 1);
+	}
+	x = flow_fnv64(x, "", 1);
+	x = flow_fnv64(x, e->country, strnlen(e->country, sizeof(e->country)));
+	x = flow_mix64(x);
+	return x ? x : 1;
+}
+
+/*
+ * A list being built with same_rule's lookup: an index by rule_key
+ * (the last entry of a key; equal entries have equal keys, and two
+ * unequal ones sharing a 64-bit key are left to chance) while it has the
+ * memory, else the linear scan.  load_wl asks once an entry waiting for
+ * an id and once a file entry: a scan there was their number times the
+ * whitelist's at every reload.
+ */
+struct rlist {
+	struct wl_list	l;
+	struct dtab	ix;
+	int		scan;
+};
+
+static int
+in_list(const struct rlist *r, const struct wl_entry *e)
+{
+	long i;
+	size_t k;
+
+	if (!r->scan)
+		return (i = dtab_get(&r->ix, rule_key(e))) >= 0 &&
+		    same_rule(&r->l.v[i], e);
+	for (k = 0; k < r->l.n; k++)
+		if (same_rule(&r->l.v[k], e))
 			return 1;
 	return 0;
 }
 
 static void
+rlist_add(struct rlist *r, const struct wl_entry *e)
+{
+	if (wl_list_add(&r->l, e) == -1)
+		return;
+	if (!r->scan && (r->l.n > UINT32_MAX ||
+	    dtab_put(&r->ix, rule_key(e), (uint32_t)(r->l.n - 1)) == -1))
+		r->scan = 1;
+}
+
+static void
 load_wl(struct detmgr *m, redisReply *rep)
 {
-	struct wl_list n;
+	struct rlist n;
 	struct wl_entry e;
 	char err[WL_ERR_MAX];
 	size_t i;
 
-	wl_list_init(&n);
+	memset(&n, 0, sizeof(n));
+	wl_list_init(&n.l);
 	for (i = 0; i + 1 < rep->elements; i += 2) {
 		const char *f = rep->element[i]->str, *v = rep->element[i + 1]->str;
 
@@ -182,23 +238,25 @@ load_wl(struct detmgr *m, redisReply *rep)
 			continue;
 		}
 		e.id = strtoull(f, NULL, 10);
-		wl_list_add(&n, &e);
+		rlist_add(&n, &e);
 	}
 	/* What still waits for an id stays, and is written now. */
 	for (i = 0; i < m->wl.n; i++)
 		if (m->wl.v[i].id > DETMGR_TMP_ID && !in_list(&n, &m->wl.v[i]))
-			wl_list_add(&n, &m->wl.v[i]);
+			rlist_add(&n, &m->wl.v[i]);
 	if (!m->imported) {
 		for (i = 0; i < m->files.n; i++)
 			if (!in_list(&n, &m->files.v[i])) {
 				e = m->files.v[i];
 				e.id = ++m->tmp_id;
-				wl_list_add(&n, &e);
+				rlist_add(&n, &e);
 			}
 		m->imported = 1;
 	}
+	dtab_free(&n.ix);
 	wl_list_free(&m->wl);
-	m->wl = n;
+	m->wl = n.l;
+	dm_wl_reindex(m);
 	for (i = 0; i < m->wl.n; i++)
 		if (m->wl.v[i].id > DETMGR_TMP_ID)
 			ds_write_learned(m, &m->wl.v[i]);

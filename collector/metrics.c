@@ -161,9 +161,9 @@ render_detection(struct evbuffer *o, const struct metrics_view *v)
 	    "open detection", m->suppressed);
 	one(o, "detect_learned_total", "counter", "Whitelist entries "
 	    "learned", m->learned);
-	one(o, "detect_learn_refused_total", "counter", "Matches not "
-	    "learned because the whitelist holds its maximum (alerted instead)",
-	    m->learn_refused);
+	one(o, "detect_learn_refused_total", "counter", "Learning refused "
+	    "because the whitelist or the table of learning hosts holds its "
+	    "maximum (matches alerted instead)", m->learn_refused);
 	one(o, "detections_total", "counter", "Detections raised",
 	    m->detections);
 	one(o, "whitelist_entries", "gauge", "Whitelist entries in use",

@@ -174,21 +174,38 @@ def fs(*args, check=True):
     return p
 
 
+class Rig:
+    """A private redis-server, a syslog socket and flowsentryd with
+    conf(), in a temporary directory: what each test here starts."""
+
+    def __init__(self, prefix, learning='0'):
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.redis = Redis()
+        self.redis.start()
+        self.port, self.mport = free_udp_port(), free_tcp_port()
+        self.sport = free_tcp_port()
+        self.syslog = Syslog(os.path.join(self.tmp, 'log.sock'))
+        self.d = Daemon(FSD, conf(self.tmp, self.port, self.mport,
+                                  self.redis, self.sport, self.syslog.path,
+                                  learning=learning), tmp=self.tmp)
+
+    def stop(self):
+        self.d.stop()
+        self.syslog.close()
+        self.redis.stop()
+
+
 def test_end_to_end():
     """softflowd's exports of the traffic yield exactly the spam, IRC and
     scan detections of web2, in the file, syslog, Redis and by mail (the
     relay down at first); `flowsentry allow` silences IRC on a second
     replay with one audit entry"""
-    tmp = tempfile.mkdtemp(prefix='fs-detect-')
+    r = Rig('fs-detect-')
+    tmp, redis, syslog, d, port, mport = \
+        r.tmp, r.redis, r.syslog, r.d, r.port, r.mport
     pcap = os.path.join(tmp, 'traffic.pcap')
     mktraffic.write_pcap(pcap)
-    redis = Redis()
-    redis.start()
-    port, mport, sport = free_udp_port(), free_tcp_port(), free_tcp_port()
-    syslog = Syslog(os.path.join(tmp, 'log.sock'))
-    smtp = Smtp(sport, os.path.join(tmp, 'maildir'))
-    text = conf(tmp, port, mport, redis, sport, syslog.path)
-    d = Daemon(FSD, text, tmp=tmp)
+    smtp = Smtp(r.sport, os.path.join(tmp, 'maildir'))
     alerts = os.path.join(tmp, 'alerts.ndjson')
     cfgarg = ['-f', d.conf]
     try:
@@ -275,10 +292,8 @@ def test_end_to_end():
         assert redis.cli('ZCARD', 'fs:dets') == '3'
         assert redis.cli('XLEN', 'fs:audit') == '1'
     finally:
-        d.stop()
-        syslog.close()
+        r.stop()
         smtp.stop()
-        redis.stop()
 
 
 def v9_send(port, src, dests):
@@ -296,15 +311,10 @@ def test_learning():
     rules that do not learn still fire; the period starts when the host is
     first seen, so afterwards a new service of a host that only answered
     clients alerts, and a learned one does not"""
-    tmp = tempfile.mkdtemp(prefix='fs-learn-')
+    r = Rig('fs-learn-', learning='6s')
+    tmp, d, port, mport = r.tmp, r.d, r.port, r.mport
     pcap = os.path.join(tmp, 'traffic.pcap')
     mktraffic.write_pcap(pcap)
-    redis = Redis()
-    redis.start()
-    port, mport, sport = free_udp_port(), free_tcp_port(), free_tcp_port()
-    syslog = Syslog(os.path.join(tmp, 'log.sock'))
-    text = conf(tmp, port, mport, redis, sport, syslog.path, learning='6s')
-    d = Daemon(FSD, text, tmp=tmp)
     alerts = os.path.join(tmp, 'alerts.ndjson')
     cfgarg = ['-f', d.conf]
     try:
@@ -319,6 +329,11 @@ def test_learning():
         learned = [json.loads(l) for l in out.splitlines()]
         learned = [e for e in learned if e['source'] == 'learned']
         got = {(e['who'], e['service']) for e in learned}
+        # each learned once, though its records keep coming while the
+        # workers' whitelist lags (the manager's own check of what it
+        # learned since its last snapshot)
+        keys = [(e['who'], e['service'], e['where']) for e in learned]
+        assert len(keys) == len(set(keys)), sorted(keys)
         want = {(o.initiator, '%s/%d' % ('tcp' if o.proto == 6 else 'udp',
                                          o.dport))
                 for o in mktraffic.expected_outbound()
@@ -341,12 +356,59 @@ def test_learning():
         assert [(x['rule'], x['host'], x['service']) for x in new] == \
             [('unexpected-outbound', WEB1, 'tcp/3306')], new
     finally:
-        d.stop()
-        syslog.close()
-        redis.stop()
+        r.stop()
+
+
+def test_learning_redis_away():
+    """learning while Redis is away: the entries wait in memory with
+    temporary ids and, when Redis is back (restarted empty, so they are
+    all the whitelist it reads and their places in it change), each gets
+    its id and is written once"""
+    r = Rig('fs-learn-away-', learning='1h')
+    redis, d, port, mport = r.redis, r.d, r.port, r.mport
+
+    def learned_total():
+        return metric(metrics(mport), 'flowsentry_detect_learned_total') or 0
+
+    def redis_up():
+        return metric(metrics(mport), 'flowsentry_detect_redis_up')
+
+    try:
+        d.start(wait_metrics=mport)
+        wait_for(lambda: redis_up() == 1, what='redis up')
+        v9_send(port, WEB1, [('198.51.100.7', 8443)])
+        wait_for(lambda: redis.cli('HLEN', 'fs:wl') == '2', timeout=20,
+                 what='the staff entry and a learned one in redis')
+        redis.kill()
+        wait_for(lambda: redis_up() == 0, timeout=20,
+                 what='the daemon noticing redis is gone')
+        # one learning hit a port (the rule learns once per port; below
+        # 1024, so the initiator is known)
+        ports = list(range(600, 640))
+        for k in range(0, len(ports), 10):
+            v9_send(port, WEB2, [('203.0.113.%d' % (p - 599), p)
+                                 for p in ports[k:k + 10]])
+        wait_for(lambda: learned_total() >= 1 + len(ports), timeout=20,
+                 what='learning while redis is away')
+        redis.start()                   # empty: no persistence
+        wait_for(lambda: redis_up() == 1, timeout=30, what='reconnected')
+        wait_for(lambda: redis.cli('HLEN', 'fs:wl') == str(len(ports)),
+                 timeout=20, what='the entries learned meanwhile in redis')
+        time.sleep(2)
+        out = fs('whitelist', 'list', '--json', '-f', d.conf).stdout
+        got = [json.loads(l) for l in out.splitlines()]
+        assert all(e['source'] == 'learned' for e in got), got
+        assert sorted(e['id'] for e in got) == \
+            list(range(1, len(ports) + 1)), got
+        assert sorted((e['who'], e['service'], e['where']) for e in got) == \
+            [(WEB2, 'tcp/%d' % p, '203.0.113.0/24') for p in ports], got
+        assert learned_total() == 1 + len(ports)
+    finally:
+        r.stop()
 
 
 tap = Tap()
 tap.case(test_end_to_end)
 tap.case(test_learning)
+tap.case(test_learning_redis_away)
 tap.done()
