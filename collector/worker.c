@@ -26,8 +26,15 @@
  * instead of being paid one after another.
  */
 #define WORKER_RECS		32
-/* Aggregate entries written to Redis per turn of the event loop. */
+/*
+ * Aggregate entries written to Redis per turn of the event loop, the
+ * turns spread over at most half the flush interval (at most
+ * FLUSH_GAP_MAX_US apart): a Redis beside the collector then works
+ * through a big flush a little at a time instead of taking the CPU from
+ * the worker for a burst of commands.
+ */
 #define FLUSH_STEP		256
+#define FLUSH_GAP_MAX_US	10000
 
 struct worker {
 	int			 id;
@@ -56,6 +63,7 @@ struct worker {
 	struct agg		 out;		/* being written to Redis */
 	uint32_t		 out_pos;	/* next entry of out */
 	int			 flushing;	/* out holds a flush */
+	uint32_t		 flush_gap_us;	/* between two steps */
 	struct event		*ev_flush;
 	struct rsink		*rs;
 	uint64_t		 last_flush_ms;
@@ -407,6 +415,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 static void
 flush_start(struct worker *w)
 {
+	uint64_t steps, gap;
 	struct agg t;
 
 	if (w->agg.hn == 0 && w->agg.sn == 0)
@@ -421,6 +430,10 @@ flush_start(struct worker *w)
 	w->agg.st = w->out.st;
 	w->out_pos = 0;
 	w->flushing = 1;
+	steps = (w->out.hn + w->out.sn) / FLUSH_STEP + 1;
+	gap = (uint64_t)w->cfg->cfg->flush_interval * 500000 / steps;
+	w->flush_gap_us = gap > FLUSH_GAP_MAX_US ? FLUSH_GAP_MAX_US :
+	    (uint32_t)gap;
 	event_active(w->ev_flush, EV_READ, 0);
 }
 
@@ -435,7 +448,12 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 		return;		/* on_tick tries again */
 	w->out_pos = rsink_write(w->rs, &w->out, w->out_pos, FLUSH_STEP);
 	if (w->out_pos < w->out.hn + w->out.sn) {
-		event_active(w->ev_flush, EV_READ, 0);
+		struct timeval tv = { 0, (suseconds_t)w->flush_gap_us };
+
+		if (w->flush_gap_us == 0)
+			event_active(w->ev_flush, EV_READ, 0);
+		else
+			event_add(w->ev_flush, &tv);
 		return;
 	}
 	agg_clear(&w->out);
@@ -705,6 +723,7 @@ worker_flush_wait(struct worker *w, uint32_t timeout_ms)
 	 * small (it moves what is left of it after every write).
 	 */
 	for (;;) {
+		w->flush_gap_us = 0;		/* no pacing on the way out */
 		while (!expired && w->flushing) {
 			on_flush(-1, 0, w);
 			event_base_loop(w->base, EVLOOP_ONCE);
