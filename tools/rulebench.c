@@ -3,10 +3,12 @@
  * the whitelist index on synthetic records, single-threaded.
  *
  * DESIGN
- * A worker runs every rule's match program on each record that has a
- * local end, asks the whitelist about each match, and feeds matches to
- * the threshold windows.  This program does exactly those calls
- * (rule_match, wl_match, rule_feed, rule_state_expire) over a table of
+ * A worker runs the match program of every rule that may match the
+ * record's class (rule_candidates: all default rules need `outbound`) on
+ * each record that has a local end, asks the whitelist about each match,
+ * and feeds matches to the threshold windows.  This program does exactly
+ * those calls (rule_candidates, rule_match, wl_match, rule_feed,
+ * rule_state_expire) over a table of
  * records built beforehand from a seed -- mostly inbound web traffic and
  * replies, some outbound services, a few scans -- so the figure is the
  * detection stage alone, without decoding or enrichment.  The whitelist
@@ -208,14 +210,17 @@ stage(const struct ruleset *rs, const struct wl_index *ix,
     struct rule_state *st, const struct brec *recs, unsigned nrec,
     uint64_t *fired)
 {
-	size_t nrules = rule_count(rs), i, j;
 	struct rule_hit hit;
 	uint64_t allowed = 0;
+	size_t i, k, n, j;
 
 	for (i = 0; i < nrec; i++) {
+		const uint32_t *cand = rule_candidates(rs,
+		    rule_class_of(&recs[i].r), &n);
 		int asked = 0, allow = 0;
 
-		for (j = 0; j < nrules; j++) {
+		for (k = 0; k < n; k++) {
+			j = cand[k];
 			if (!rule_match(rs, j, &recs[i].r))
 				continue;
 			if (!asked) {
@@ -243,7 +248,7 @@ int
 main(int argc, char **argv)
 {
 	const char *globs[MAX_GLOBS];
-	size_t nglobs = 0, nrules, i, j;
+	size_t nglobs = 0, nrules, i, j, n;
 	unsigned nrec = 1000000, nwl = 10000;
 	struct ruleset *rs;
 	struct rule_state *st;
@@ -307,11 +312,16 @@ main(int argc, char **argv)
 		recs[i].r.dst = &recs[i].dst;
 	}
 
-	/* 1. the match programs alone */
+	/* 1. the match programs alone (a record's class's candidates) */
 	t0 = now_s();
-	for (i = 0; i < nrec; i++)
-		for (j = 0; j < nrules; j++)
-			matches += (uint64_t)rule_match(rs, j, &recs[i].r);
+	for (i = 0; i < nrec; i++) {
+		const uint32_t *cand = rule_candidates(rs,
+		    rule_class_of(&recs[i].r), &n);
+
+		for (j = 0; j < n; j++)
+			matches += (uint64_t)rule_match(rs, cand[j],
+			    &recs[i].r);
+	}
 	t_match = now_s() - t0;
 
 	/* 2. + the whitelist, asked once a record as detect.c does */
