@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
 
 #include <event2/event.h>
 
@@ -998,6 +1000,12 @@ detmgr_new(struct event_base *base, const struct cfg *c, int check,
 	for (i = 0; i < m->wl.n; i++)
 		m->wl.v[i].id = i + 1;
 	m->tmp_id = DETMGR_TMP_ID;
+	/* Names this collector's own messages on PREFIXwl:changed. */
+	if (getrandom(&m->token, sizeof(m->token), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(m->token))
+		m->token = flow_mix64((uint64_t)time(NULL) << 20 ^
+		    (uint64_t)getpid() ^ (uintptr_t)m);
+	m->token |= 1;
 	return m;
 nomem:
 	snprintf(err, errlen, "detection: out of memory");

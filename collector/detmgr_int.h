@@ -103,6 +103,7 @@ struct detmgr {
 	size_t			 nbacklog;
 	uint64_t		 last_id;
 	uint64_t		 tmp_id;
+	uint64_t		 token;		/* this collector, in its messages */
 
 	/* Redis (detstore.c) */
 	struct rconn		*rc;		/* commands */

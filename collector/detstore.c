@@ -73,8 +73,19 @@ publish(struct detmgr *m, const char *what, uint64_t v)
 	rcmd_init(&c);
 	rcmd_arg(&c, "PUBLISH");
 	rcmd_arg(&c, "%swl:changed", P(m));
-	rcmd_arg(&c, "%s %" PRIu64, what, v);
+	rcmd_arg(&c, "%s %" PRIu64 " by %016" PRIx64, what, v, m->token);
 	send(m, &c);
+}
+
+/* Did this collector send the message (publish)?  Then it has the change. */
+static int
+own_message(const struct detmgr *m, const char *msg, size_t len)
+{
+	char tail[32];
+	int n = snprintf(tail, sizeof(tail), " by %016" PRIx64, m->token);
+
+	return n > 0 && len >= (size_t)n &&
+	    memcmp(msg + len - (size_t)n, tail, (size_t)n) == 0;
 }
 
 /* ---- whitelist entries waiting for an id ------------------------------ */
@@ -367,7 +378,9 @@ on_message(redisAsyncContext *ac, void *r, void *priv)
 
 	(void)ac;
 	if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
-	    rep->element[0]->str && strcmp(rep->element[0]->str, "message") == 0)
+	    rep->element[0]->str && strcmp(rep->element[0]->str, "message") == 0
+	    && !(rep->element[2]->str && own_message(m, rep->element[2]->str,
+	    rep->element[2]->len)))
 		m->reload_wl = 1;
 }
 

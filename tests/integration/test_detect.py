@@ -174,6 +174,15 @@ def fs(*args, check=True):
     return p
 
 
+def hgetalls(redis):
+    """How many HGETALLs the Redis has served (a whitelist reload is one
+    of Pwl and one of Plearn)."""
+    for line in redis.cli('INFO', 'commandstats').splitlines():
+        if line.startswith('cmdstat_hgetall:'):
+            return int(line.split('calls=')[1].split(',')[0])
+    return 0
+
+
 class Rig:
     """A private redis-server, a syslog socket and flowsentryd with
     conf(), in a temporary directory: what each test here starts."""
@@ -319,7 +328,17 @@ def test_learning():
     cfgarg = ['-f', d.conf]
     try:
         d.start(wait_metrics=mport)
+        wait_for(lambda: metric(metrics(mport),
+                                'flowsentry_detect_redis_up') == 1,
+                 timeout=10, what='the detection state from Redis')
+        time.sleep(1.5)
+        loads = hgetalls(r.redis)
         dets = first_replay(d, pcap, port, alerts)
+        # The collector announces each learned entry on PREFIXwl:changed
+        # for the others, and does not reload the whitelist for its own
+        # messages (it has the entries): no HGETALL since the start.
+        assert metric(metrics(mport), 'flowsentry_detect_learned_total') > 0
+        assert hgetalls(r.redis) == loads, (hgetalls(r.redis), loads)
         # irc, smtp-from-non-mail and scan do not learn: they fire anyway
         assert {(x['rule'], x['service']) for x in dets} == EXPECTED, dets
         for x in dets:
