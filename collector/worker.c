@@ -731,9 +731,15 @@ worker_flush_wait(struct worker *w, uint32_t timeout_ms)
 		if (expired || w->flushing || (w->agg.hn == 0 &&
 		    w->agg.sn == 0))
 			break;
+		/* Redis still busy with the steps just sent: its replies. */
+		while (!expired && rsink_connected(w->rs) &&
+		    !rsink_ready(w->rs))
+			event_base_loop(w->base, EVLOOP_ONCE);
+		if (expired)
+			break;
 		flush_start(w);
 		if (!w->flushing)
-			break;		/* Redis cannot take it */
+			break;		/* Redis away */
 	}
 	while (!expired && rsink_pending(w->rs) > 0)
 		event_base_loop(w->base, EVLOOP_ONCE);
