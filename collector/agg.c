@@ -191,8 +191,9 @@ svc_entry_hash(const void *e)
  * An index is at most half full: before the entry that would pass that,
  * it doubles (up to max) and every entry is placed again, so the index
  * stays as small as what is tracked and fits in cache while it can.
- * When it cannot grow (out of memory) the old one stays: still correct,
- * fuller.
+ * When it cannot grow (out of memory) the old one stays, fuller; a new
+ * entry that would leave it without a free slot is refused (index_full),
+ * or every probe for a key not in it would go round for ever.
  */
 static void
 index_room(uint32_t **idx, uint32_t *size, uint32_t max, uint32_t n,
@@ -215,6 +216,12 @@ index_room(uint32_t **idx, uint32_t *size, uint32_t max, uint32_t n,
 	*size = nsize;
 }
 
+static int
+index_full(uint32_t n, uint32_t size)
+{
+	return n + 1 >= size;
+}
+
 static struct agg_host *
 host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
     int group)
@@ -231,8 +238,8 @@ host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
 		if (e->bucket == bucket && addr_eq(&e->host, host))
 			return e;
 	}
-	if ((arr = grow(a->hosts, &a->halloc, a->hn, a->hcap,
-	    sizeof(*arr))) == NULL)
+	if (index_full(a->hn, a->hsize) || (arr = grow(a->hosts, &a->halloc,
+	    a->hn, a->hcap, sizeof(*arr))) == NULL)
 		return NULL;
 	a->hosts = arr;
 	e = &a->hosts[a->hn++];
@@ -324,8 +331,8 @@ svc_get(struct agg *a, const struct agg_svc *k)
 		    addr_eq(&e->prefix, &k->prefix))
 			return e;
 	}
-	if ((arr = grow(a->svcs, &a->salloc, a->sn, a->scap,
-	    sizeof(*arr))) == NULL)
+	if (index_full(a->sn, a->ssize) || (arr = grow(a->svcs, &a->salloc,
+	    a->sn, a->scap, sizeof(*arr))) == NULL)
 		return NULL;
 	a->svcs = arr;
 	e = &a->svcs[a->sn++];
