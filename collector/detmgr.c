@@ -190,15 +190,18 @@ dm_wl_tmp(struct detmgr *m, uint64_t id)
 	return e && e->id == id ? e : NULL;
 }
 
-/* Is e learned already, waiting for its id? */
+/*
+ * Is e learned already since the whitelist was last read?  Waiting for
+ * its id, or given one since: either way the snapshot that
+ * hit_whitelisted asks may not have it yet.
+ */
 static int
 wl_unacked(struct detmgr *m, const struct wl_entry *e)
 {
 	const struct wl_entry *o = wl_at(m, dtab_get(&m->unacked_ix,
 	    learned_key(e)));
 
-	return o && DETMGR_IS_TMP(o->id) && o->source == WL_SRC_LEARNED &&
-	    learned_same(o, e);
+	return o && o->source == WL_SRC_LEARNED && learned_same(o, e);
 }
 
 /* ---- learning and suppression tables --------------------------------- */

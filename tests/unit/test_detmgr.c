@@ -288,6 +288,24 @@ test_learned_once(void **state)
 	assert_int_equal(m->wl.n, distinct);
 	for (i = 0; i < m->wl.n; i++)
 		assert_true(DETMGR_IS_TMP(m->wl.v[i].id));
+	/*
+	 * Learned and given their ids before any snapshot has them (the
+	 * backlog path takes hits without the rebuild detmgr_drain does):
+	 * the same hits again do not learn a second time.
+	 */
+	for (i = 0; i < n; i++)
+		v[i].host.a[3] ^= 0x40;			/* other hosts */
+	memcpy(m->backlog, v, n * sizeof(*v));
+	m->nbacklog = n;
+	dm_take_backlog(m);
+	assert_int_equal(learned(m), 2 * distinct);
+	for (i = distinct; i < m->wl.n; i++)
+		assert_int_equal(ds_id_given(m, m->wl.v[i].id, 100 + i), 0);
+	memcpy(m->backlog, v, n * sizeof(*v));
+	m->nbacklog = n;
+	dm_take_backlog(m);
+	assert_int_equal(learned(m), 2 * distinct);
+	assert_int_equal(m->wl.n, 2 * distinct);
 }
 
 /*
