@@ -171,7 +171,13 @@ init_stateless(const struct flow_rec *r)
  * lookup (the cost of that: one record's initiator taken from the other
  * conversation).  Times are kept modulo 2^32 ms and compared by signed
  * difference: right for any two times less than 24 days apart, and the
- * table forgets a conversation after `window` (minutes).
+ * table forgets a conversation after `window` (minutes).  The times are
+ * the records' (the exporters' clocks): an entry left untouched for 24
+ * to 49 days in a set no record has hashed to since looks recent again,
+ * and a record more than 24 days behind an entry (an exporter whose clock
+ * is unset) finds it live or expired at random.  Either way what is lost
+ * is the table's evidence for that record, which then falls back on the
+ * ports; a set with any traffic turns over within minutes.
  */
 #define INIT_WAYS	3
 
