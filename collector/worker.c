@@ -748,9 +748,10 @@ worker_flush_wait(struct worker *w, uint32_t timeout_ms)
 		char *shown = rconn_url_shown(w->cfg->cfg->redis_url);
 		uint32_t hn = w->agg.hn, sn = w->agg.sn;
 
-		if (w->flushing) {
-			hn += w->out.hn;
-			sn += w->out.sn;
+		if (w->flushing) {	/* what of out is not sent yet */
+			hn += w->out_pos < w->out.hn ? w->out.hn - w->out_pos : 0;
+			sn += w->out_pos > w->out.hn ? w->out.sn -
+			    (w->out_pos - w->out.hn) : w->out.sn;
 		}
 		log_warnx("worker %d: redis %s did not take everything in "
 		    "time: %u host and %u service aggregates not written, "
