@@ -265,17 +265,3 @@ rsink_write(struct rsink *s, const struct agg *a, uint32_t pos, uint32_t max)
 		s->st.flushes++;
 	return pos;
 }
-
-void
-rsink_flush(struct rsink *s, struct agg *a, uint64_t now_ms)
-{
-	(void)now_ms;
-	if (a->hn == 0 && a->sn == 0)
-		return;
-	if (!rsink_ready(s)) {
-		rsink_deferred(s);
-		return;
-	}
-	(void)rsink_write(s, a, 0, a->hn + a->sn);
-	agg_clear(a);
-}

@@ -48,12 +48,10 @@ struct rsink	*rsink_new(struct event_base *base, const struct cfg *c,
 		    int worker, char *err, size_t errlen);
 void		 rsink_free(struct rsink *s);
 void		 rsink_set_cfg(struct rsink *s, const struct cfg *c);
-/* Write and clear a's contents if connected; else leave them. */
-void		 rsink_flush(struct rsink *s, struct agg *a, uint64_t now_ms);
 /*
- * The same in steps (the worker's flush, so that a big one does not hold
- * the UDP socket up): rsink_ready() says whether a flush may start or go
- * on now (connected, not too far behind); rsink_write() sends the entries
+ * A flush, in steps (worker.c: so that a big one does not hold the UDP
+ * socket up): rsink_ready() says whether a flush may start or go on now
+ * (connected, not too far behind); rsink_write() sends the entries
  * pos .. pos + max - 1 of a (its hosts, then its services) and returns
  * the next pos, a->hn + a->sn when all are written (a flush counted);
  * rsink_deferred() counts a flush put off.
