@@ -394,34 +394,39 @@ when(const struct agg *a, const struct flow_rec *r, uint64_t now_ms,
 }
 
 void
-agg_prefetch(const struct agg *a, const struct enriched *e, uint64_t now_ms,
-    int step)
+agg_prefetch_index(const struct agg *a, const struct enriched *e,
+    uint64_t now_ms, struct agg_slots *sl)
 {
 	uint64_t t_ms, bucket;
 	struct agg_svc sk;
-	uint32_t i, k;
 
+	sl->host = sl->svc = AGG_NO_SLOT;
 	if (e->traffic == ENR_TRANSIT)
 		return;
 	(void)when(a, e->r, now_ms, &t_ms, &bucket);
-	i = host_hash(e->local, bucket) & (a->hsize - 1);
-	if (step == 0)
-		__builtin_prefetch(&a->hidx[i]);
-	else if ((k = a->hidx[i]) != 0) {
+	sl->host = host_hash(e->local, bucket) & (a->hsize - 1);
+	sl->pset = PSET_AT(flow_addr_key(e->remote));
+	__builtin_prefetch(&a->hidx[sl->host]);
+	if (!e->outbound || e->traffic == ENR_INTERNAL)
+		return;
+	svc_key(e, &sk);
+	sl->svc = svc_hash(&sk) & (a->ssize - 1);
+	__builtin_prefetch(&a->sidx[sl->svc]);
+}
+
+void
+agg_prefetch_entry(const struct agg *a, const struct agg_slots *sl)
+{
+	uint32_t k;
+
+	if (sl->host != AGG_NO_SLOT && (k = a->hidx[sl->host]) != 0) {
 		const struct agg_host *h = &a->hosts[k - 1];
 
 		__builtin_prefetch(h, 1);
 		__builtin_prefetch((const char *)h + 64, 1);
-		__builtin_prefetch(&h->pset[PSET_AT(flow_addr_key(e->remote))],
-		    1);
+		__builtin_prefetch(&h->pset[sl->pset], 1);
 	}
-	if (!e->outbound || e->traffic == ENR_INTERNAL)
-		return;
-	svc_key(e, &sk);
-	i = svc_hash(&sk) & (a->ssize - 1);
-	if (step == 0)
-		__builtin_prefetch(&a->sidx[i]);
-	else if ((k = a->sidx[i]) != 0)
+	if (sl->svc != AGG_NO_SLOT && (k = a->sidx[sl->svc]) != 0)
 		__builtin_prefetch(&a->svcs[k - 1], 1);
 }
 

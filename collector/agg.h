@@ -97,11 +97,19 @@ void	 agg_free(struct agg *a);
 /* Count one enriched record (transit records are ignored). */
 void	 agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms);
 /*
- * For a batch of records, before agg_add: step 0 starts loading each
- * record's index slot, step 1 (once those are in) its host entry.
+ * For a batch of records, before any agg_add of the batch (the indexes
+ * must not grow in between): agg_prefetch_index starts loading each
+ * record's index slots and notes where they are; agg_prefetch_entry,
+ * once those are in, the entries they point to.
  */
-void	 agg_prefetch(const struct agg *a, const struct enriched *e,
-	    uint64_t now_ms, int step);
+#define AGG_NO_SLOT	UINT32_MAX
+struct agg_slots {
+	uint32_t	host, svc;	/* index slots, AGG_NO_SLOT: none */
+	uint32_t	pset;		/* the peer's slot in the host entry */
+};
+void	 agg_prefetch_index(const struct agg *a, const struct enriched *e,
+	    uint64_t now_ms, struct agg_slots *sl);
+void	 agg_prefetch_entry(const struct agg *a, const struct agg_slots *sl);
 /* Forget everything held (after a successful flush). */
 void	 agg_clear(struct agg *a);
 

@@ -125,9 +125,9 @@ static void
 process_recs(struct worker *w)
 {
 	struct enriched *e = w->enr_out;
-	size_t i, n = w->nrecs;
-
 	uint64_t hint[WORKER_RECS];
+	struct agg_slots slot[WORKER_RECS];
+	size_t i, n = w->nrecs;
 
 	for (i = 0; i < n; i++)
 		if (w->recs[i].kind == FLOW_KIND_FLOW)
@@ -135,11 +135,12 @@ process_recs(struct worker *w)
 	for (i = 0; i < n; i++)
 		if (w->recs[i].kind == FLOW_KIND_FLOW) {
 			enrich_record(w->enr, &w->recs[i], hint[i], &e[i]);
-			agg_prefetch(&w->agg, &e[i], w->cur_now, 0);
+			agg_prefetch_index(&w->agg, &e[i], w->cur_now,
+			    &slot[i]);
 		}
 	for (i = 0; i < n; i++)
 		if (w->recs[i].kind == FLOW_KIND_FLOW)
-			agg_prefetch(&w->agg, &e[i], w->cur_now, 1);
+			agg_prefetch_entry(&w->agg, &slot[i]);
 	for (i = 0; i < n; i++) {
 		const struct flow_rec *r = &w->recs[i];
 
