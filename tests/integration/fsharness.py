@@ -263,17 +263,28 @@ class Tee:
 
     def write_pcap(self, path):
         """Classic pcap, Ethernet, IPv4/UDP from 127.0.0.1:port."""
-        with open(path, 'wb') as f:
-            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-            for ts, data in self.kept:
-                udp = struct.pack('>HHHH', self.port, self.dst[1],
-                                  8 + len(data), 0) + data
-                ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0,
-                                 0, 64, 17, 0, socket.inet_aton('127.0.0.1'),
-                                 socket.inet_aton('127.0.0.1')) + udp
-                frame = b'\0' * 12 + b'\x08\x00' + ip
-                f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
-                                    len(frame), len(frame)) + frame)
+        write_udp_pcap(path, [(ts, ('127.0.0.1', self.port), self.dst, data)
+                              for ts, data in self.kept])
+
+
+def write_udp_pcap(path, datagrams):
+    """A classic pcap (Ethernet, IPv4 with its header checksum, UDP) of
+    (time, (src addr, port), (dst addr, port), payload) tuples."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for ts, src, dst, data in datagrams:
+            udp = struct.pack('>HHHH', src[1], dst[1], 8 + len(data),
+                              0) + data
+            hdr = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0,
+                              0, 64, 17, 0, socket.inet_aton(src[0]),
+                              socket.inet_aton(dst[0]))
+            s = sum(struct.unpack('>10H', hdr))
+            while s >> 16:
+                s = (s & 0xffff) + (s >> 16)
+            hdr = hdr[:10] + struct.pack('>H', ~s & 0xffff) + hdr[12:]
+            frame = b'\0' * 12 + b'\x08\x00' + hdr + udp
+            f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
+                                len(frame), len(frame)) + frame)
 
 
 # ---- helpers for fault and flood tests ---------------------------------

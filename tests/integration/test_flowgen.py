@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from fsharness import Tap, wait_for  # noqa: E402
+from fsharness import Tap, wait_for, write_udp_pcap  # noqa: E402
 
 BUILD, SRC = sys.argv[1], sys.argv[2]
 FLOWGEN = os.path.join(BUILD, 'tools', 'flowgen')
@@ -66,23 +66,9 @@ class Sink:
         self.sock.close()
 
     def write_pcap(self, path):
-        """Classic pcap, Ethernet/IPv4/UDP, as the datagrams arrived."""
-        import struct
-        with open(path, 'wb') as f:
-            f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-            for ts, src, data in self.kept:
-                udp = struct.pack('>HHHH', src[1], self.port, 8 + len(data),
-                                  0) + data
-                hdr = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0,
-                                  0, 64, 17, 0, socket.inet_aton(src[0]),
-                                  socket.inet_aton('127.0.0.1'))
-                s = sum(struct.unpack('>10H', hdr))
-                while s >> 16:
-                    s = (s & 0xffff) + (s >> 16)
-                hdr = hdr[:10] + struct.pack('>H', ~s & 0xffff) + hdr[12:]
-                frame = b'\0' * 12 + b'\x08\x00' + hdr + udp
-                f.write(struct.pack('<IIII', int(ts), int(ts % 1 * 1e6),
-                                    len(frame), len(frame)) + frame)
+        """The datagrams as they arrived, with their sources."""
+        write_udp_pcap(path, [(ts, src, ('127.0.0.1', self.port), data)
+                              for ts, src, data in self.kept])
 
 
 def flowgen(*args):
