@@ -33,7 +33,7 @@
 #include "cfg.h"
 
 enum ktype {
-	K_STR,		/* char *, a single word */
+	K_STR,		/* char *, a single word or a quoted value */
 	K_STRS,		/* char ** + size_t count, one or more words */
 	K_UINT,		/* uint32_t within [min, max] */
 	K_DUR,		/* uint32_t seconds: 90, 5m, 1h30m, 7d */
@@ -603,7 +603,8 @@ free_value(const struct key *k, void *base)
  * and value; the caller adds file and line.
  */
 static int
-set_value(struct parser *p, const struct key *k, void *base, char *v)
+set_value(struct parser *p, const struct key *k, void *base, char *v,
+    int quoted)
 {
 	char *w[CFG_MAX_LIST], buf[128];
 	char *f = (char *)base + k->off;
@@ -613,7 +614,10 @@ set_value(struct parser *p, const struct key *k, void *base, char *v)
 	uint64_t sz;
 	char *e;
 
-	if ((n = words(v, w, CFG_MAX_LIST)) < 0)
+	if (quoted) {			/* one word, blanks and all */
+		w[0] = v;
+		n = *v != '\0';
+	} else if ((n = words(v, w, CFG_MAX_LIST)) < 0)
 		return perr(p, "%s: more than %d values", k->name,
 		    CFG_MAX_LIST);
 	if (n == 0 && k->type != K_CIDRS && k->type != K_STRS &&
@@ -817,7 +821,7 @@ set_default(struct parser *p, const struct key *k, void *base)
 	if (k->def == NULL)
 		return 0;
 	snprintf(buf, sizeof(buf), "%s", k->def);
-	return set_value(p, k, base, buf);
+	return set_value(p, k, base, buf, 0);
 }
 
 static int
@@ -1020,25 +1024,67 @@ key_at(char *s)
 	return *e == '=' ? e : NULL;
 }
 
+/* A comment starts at a '#' that begins the line or follows a blank. */
 static int
-parse_line(struct parser *p, char *s)
+comment_at(const char *s, const char *line)
 {
-	char *hash, *end, *eq, *name, *val, *next;
-	const struct key *k;
+	return *s == '#' && (s == line || s[-1] == ' ' || s[-1] == '\t');
+}
 
-	if ((hash = strchr(s, '#')) != NULL)
-		*hash = '\0';
-	end = s + strlen(s);
+/*
+ * A quoted value: "..." with \" and \\ inside.  Unquotes it in place and
+ * returns the first character after the closing quote, or NULL.
+ */
+static char *
+unquote(struct parser *p, char *q, const char *name)
+{
+	char *in = q + 1, *out = q;
+
+	for (; *in && *in != '"'; in++) {
+		if (*in == '\\' && (in[1] == '"' || in[1] == '\\'))
+			in++;
+		*out++ = *in;
+	}
+	if (*in != '"') {
+		perr(p, "%s: quoted value without its closing '\"'", name);
+		return NULL;
+	}
+	*out = '\0';
+	in++;
+	if (*in && *in != ' ' && *in != '\t') {
+		perr(p, "%s: text right after a quoted value", name);
+		return NULL;
+	}
+	return in;
+}
+
+/*
+ * One line: a section header or key = value pairs.  An unquoted value runs
+ * to the next "word =", a comment or the end of the line; a quoted one is
+ * taken as it is (so it may hold '#', blanks and '=').
+ */
+static int
+parse_line(struct parser *p, char *line)
+{
+	char *s = line, *end, *eq, *name, *val, *next, *t;
+	const struct key *k;
+	int quoted;
+
+	end = s + strlen(s);		/* the newline, a CR, trailing blanks */
 	while (end > s && isspace((unsigned char)end[-1]))
 		*--end = '\0';
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s == '\0')
-		return 0;
 	for (eq = s; *eq; eq++)
 		if ((unsigned char)*eq < 0x20 && *eq != '\t')
 			return perr(p, "control character in line");
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '#')
+		return 0;
 	if (*s == '[') {
+		for (end = s; *end && !comment_at(end, line); end++)
+			;
+		while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
 		if (end[-1] != ']')
 			return perr(p, "section header without ']'");
 		end[-1] = '\0';
@@ -1046,31 +1092,41 @@ parse_line(struct parser *p, char *s)
 			return -1;
 		return begin_section(p, s + 1);
 	}
-	while (*s) {
+	while (*s != '\0' && *s != '#') {	/* '#' here follows a blank */
 		if ((eq = key_at(s)) == NULL)
 			return perr(p, "expected key = value, got \"%.40s\"", s);
 		name = s;
 		s += strcspn(s, " \t=");
 		*s = '\0';
 		val = eq + 1;
-		/* the value runs to the next "word =" or the end */
-		next = val;
-		for (;;) {
-			next += strcspn(next, " \t");
-			if (*next == '\0')
-				break;
-			while (*next == ' ' || *next == '\t')
-				next++;
-			if (key_at(next))
-				break;
-		}
-		if (*next) {
-			char *t = next;
-
+		while (*val == ' ' || *val == '\t')
+			val++;
+		if ((quoted = *val == '"')) {
+			if ((next = unquote(p, val, name)) == NULL)
+				return -1;
+		} else if (comment_at(val, line)) {
+			*val = '\0';		/* "key = # comment": empty */
+			next = val;
+		} else {
+			/* runs to the next "word =", a comment or the end */
+			next = val;
+			for (;;) {
+				next += strcspn(next, " \t");
+				if (*next == '\0')
+					break;
+				while (*next == ' ' || *next == '\t')
+					next++;
+				if (*next == '#' || key_at(next))
+					break;
+			}
+			t = next;
 			while (t > val && (t[-1] == ' ' || t[-1] == '\t'))
 				t--;
-			*t = '\0';
+			if (t < next)	/* a blank before the next thing */
+				*t = '\0';
 		}
+		while (*next == ' ' || *next == '\t')
+			next++;
 		if (p->sec == NULL)
 			return perr(p, "%s: key outside of any section", name);
 		for (k = p->sec->keys; k->name; k++)
@@ -1082,7 +1138,7 @@ parse_line(struct parser *p, char *s)
 		if (seen_before(p, k))
 			return perr(p, "%s: set twice in [%s]", name,
 			    p->sec->name);
-		if (set_value(p, k, p->base, val) != 0)
+		if (set_value(p, k, p->base, val, quoted) != 0)
 			return -1;
 		s = next;
 	}

@@ -297,6 +297,48 @@ test_errors(void **state)
 	bad("[collector]\nlisten =\n", "t.conf:2: listen: value missing");
 }
 
+/*
+ * '#' starts a comment at the start of a line or after a blank; anywhere
+ * else it is part of the value, and a quoted value keeps '#', blanks and
+ * "word =" (a password may hold any of them).
+ */
+static void
+test_comments_quotes(void **state)
+{
+	struct cfg *c;
+
+	(void)state;
+	c = ok("# top\n"
+	    "  # indented comment\n"
+	    "[collector]   # after a header\n"
+	    "user = nobody # after a value\n"
+	    "workers = 2 rcvbuf = 1MiB #x\n"
+	    "[redis]\n"
+	    "url = redis://:pa#ss@127.0.0.1:6379/0\n"
+	    "[alert mail]\n"
+	    "type = email  url = smtp://127.0.0.1:25  from = a@b  to = c@d\n"
+	    "username = u#1  password = \"p#s w=x \\\"q\\\\\"   # comment\n");
+	assert_string_equal(c->user, "nobody");
+	assert_int_equal(c->workers, 2);
+	assert_int_equal(c->rcvbuf, 1u << 20);
+	assert_string_equal(c->redis_url, "redis://:pa#ss@127.0.0.1:6379/0");
+	assert_string_equal(c->alerts[0].username, "u#1");
+	assert_string_equal(c->alerts[0].password, "p#s w=x \"q\\");
+	cfg_free(c);
+
+	c = ok("[collector]\nuser = \"nobody\"\n");	/* quotes are not kept */
+	assert_string_equal(c->user, "nobody");
+	cfg_free(c);
+
+	bad("[collector]\nuser = \"nobody\n",
+	    "t.conf:2: user: quoted value without its closing '\"'");
+	bad("[collector]\nuser = \"no\"body\n",
+	    "t.conf:2: user: text right after a quoted value");
+	bad("[collector]\nuser = # only a comment\n",
+	    "t.conf:2: user: value missing");
+	bad("[collector]\nuser = \"\"\n", "t.conf:2: user: value missing");
+}
+
 static void
 test_file(void **state)
 {
@@ -519,6 +561,7 @@ main(void)
 		cmocka_unit_test(test_design_example),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_comments_quotes),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_cidr_match_bits),
