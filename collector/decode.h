@@ -7,6 +7,11 @@
  * 32-bit one), and hands every record it decodes to the context's callback.
  * So every port takes every protocol.
  *
+ * Two clocks come with a datagram: now_ms, the wall clock, stamps records
+ * (sFlow samples carry no time of their own); mono_ms, a steady clock,
+ * ages templates, so a step of the wall clock (NTP, an operator, HOSTILE
+ * D-5) neither expires every template at once nor keeps stale ones.
+ *
  * A struct dec_ctx belongs to exactly one thread: it owns that thread's
  * template cache and counters.  Nothing here logs, touches the network or
  * keeps global state; bad input only moves counters.  Several contexts are
@@ -116,6 +121,7 @@ struct dec_in {
 	struct flow_addr	exporter;	/* socket source address */
 	uint16_t		port;		/* socket source port */
 	uint64_t		now_ms;		/* receive time, UTC ms */
+	uint64_t		mono_ms;	/* the same on a steady clock */
 };
 
 enum dec_status {

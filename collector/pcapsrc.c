@@ -92,6 +92,7 @@ pcapsrc_frame(int dlt, const struct pcap_pkthdr *ph, const uint8_t *p,
 	in.port = r.sport;
 	in.now_ms = (uint64_t)ph->ts.tv_sec * 1000 +
 	    (uint64_t)ph->ts.tv_usec / 1000;
+	in.mono_ms = in.now_ms;		/* a capture's clock is its own */
 	st->udp++;
 	cb(arg, &in, p + off + m.l4_off + 8, ulen - 8, frame);
 }

@@ -458,7 +458,7 @@ tr_data_set(struct dec_ctx *ctx, const struct dec_in *in,
 			return 0;
 		}
 		(*budget)--;
-		tr_finish(ctx, h, t, &a, &dom, in->now_ms);
+		tr_finish(ctx, h, t, &a, &dom, in->mono_ms);
 		dec_emit(ctx, &a.r);
 	}
 	if (left > 0)
@@ -528,7 +528,7 @@ tr_sets(struct dec_ctx *ctx, const struct dec_in *in, const struct tr_hdr *h,
 		}
 		rd_sub(body, slen - 4, &set);
 		if (id == tmpl_id || id == opt_id) {
-			parse(ctx, h, id == opt_id, &set, in->now_ms);
+			parse(ctx, h, id == opt_id, &set, in->mono_ms);
 			continue;
 		}
 		if (id < 256) {		/* reserved, or IPFIX's invalid 0/1 */
@@ -537,7 +537,7 @@ tr_sets(struct dec_ctx *ctx, const struct dec_in *in, const struct tr_hdr *h,
 			continue;
 		}
 		k.id = id;
-		if ((t = tmpl_get(ctx->tc, &k, in->now_ms)) == NULL) {
+		if ((t = tmpl_get(ctx->tc, &k, in->mono_ms)) == NULL) {
 			if (npend < TR_MAX_PENDING) {
 				pend[npend].set = set;
 				pend[npend++].id = id;
@@ -552,7 +552,7 @@ tr_sets(struct dec_ctx *ctx, const struct dec_in *in, const struct tr_hdr *h,
 		ctx->st.set_padding++;
 	for (i = 0; i < npend; i++) {
 		k.id = pend[i].id;
-		if ((t = tmpl_get(ctx->tc, &k, in->now_ms)) == NULL) {
+		if ((t = tmpl_get(ctx->tc, &k, in->mono_ms)) == NULL) {
 			ctx->st.tmpl_missing++;
 			st = DEC_PARTIAL;
 			continue;

@@ -49,7 +49,8 @@ struct worker {
 	struct exstats		 ex;
 	struct ingest_stats	 in;
 	char			*state_path;
-	uint64_t		 last_save_ms;
+	uint64_t		 last_save_ms;	/* steady clock */
+	uint64_t		 steady_base;	/* steady_ms() - CLOCK_MONOTONIC */
 	flow_cb			*sink;
 	void			*sink_arg;
 	struct exstat		*cur;		/* exporter of the datagram */
@@ -66,7 +67,7 @@ struct worker {
 	uint32_t		 flush_gap_us;	/* between two steps */
 	struct event		*ev_flush;
 	struct rsink		*rs;
-	uint64_t		 last_flush_ms;
+	uint64_t		 last_flush_ms;	/* steady clock */
 	struct detector		*det;
 	struct detref		*next_det;	/* handed over, under mtx */
 	struct event		*ev_tick;
@@ -108,12 +109,32 @@ cfgref_put(struct cfgref *r)
 static void	flush_start(struct worker *);
 
 static uint64_t
-now_ms(void)
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The wall clock: record times, buckets, detections. */
+static uint64_t
+now_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+/*
+ * The steady clock: template ages, flush and state-save intervals.
+ * CLOCK_MONOTONIC counted from the wall time the worker started at, so a
+ * step of the wall clock moves none of them (HOSTILE D-5) and template
+ * times saved in the state directory still read as wall times after a
+ * restart.
+ */
+static uint64_t
+steady_ms(const struct worker *w)
+{
+	return clock_ms(CLOCK_MONOTONIC) + w->steady_base;
 }
 
 /*
@@ -286,6 +307,7 @@ on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		memset(&in, 0, sizeof(in));
 		in.now_ms = now_ms();
+		in.mono_ms = steady_ms(w);
 		for (i = 0; i < (size_t)n; i++) {
 			struct ingest_msg *m = &w->batch->msg[i];
 
@@ -386,14 +408,14 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	uint64_t now = now_ms();
+	uint64_t now = steady_ms(w);
 	uint32_t every = w->cfg->cfg->state_interval;
 
 	(void)fd;
 	(void)what;
 	tmpl_expire(w->dec.tc, now);
 	if (w->det)
-		detector_tick(w->det, now);
+		detector_tick(w->det, now_ms());	/* as its records */
 	if (w->flushing)		/* put off by Redis: go on if it can */
 		event_active(w->ev_flush, EV_READ, 0);
 	else if (w->rs && now - w->last_flush_ms >=
@@ -575,6 +597,7 @@ worker_new(int id, struct cfgref *cfg, const struct geo_db *geo,
 		goto nomem;
 	w->id = id;
 	w->cfg = cfgref_get(cfg);
+	w->steady_base = now_ms() - clock_ms(CLOCK_MONOTONIC);
 	pthread_mutex_init(&w->mtx, NULL);
 	if (dec_init(&w->dec, &lim, on_record, w) != 0 ||
 	    exstats_init(&w->ex, EXSTATS_DEF_CAP) != 0 ||
@@ -614,14 +637,14 @@ worker_new(int id, struct cfgref *cfg, const struct geo_db *geo,
 	    event_add(w->ev_tick, &one) != 0)
 		goto nomem;
 	for (i = 0; i < nstates; i++)
-		restored += tmplstate_apply(states[i], w->dec.tc, now_ms(),
+		restored += tmplstate_apply(states[i], w->dec.tc, steady_ms(w),
 		    (uint64_t)w->dec.lim.tmpl_max_age * 1000);
 	if (restored)
 		log_info("worker %d: %u templates restored from the state "
 		    "directory", id, restored);
 	if (state_path && (w->state_path = strdup(state_path)) == NULL)
 		goto nomem;
-	w->last_save_ms = now_ms();
+	w->last_save_ms = steady_ms(w);
 	return w;
 nomem:
 	snprintf(err, errlen, "worker %d: out of memory", id);

@@ -216,11 +216,12 @@ fz_datagram(const struct fz_target *t, const uint8_t *data, size_t size)
 	memset(&in, 0, sizeof(in));
 	flow_addr_parse(&in.exporter, t->exporter);
 	in.port = t->port;
-	in.now_ms = 1700000000000ULL;
+	in.now_ms = in.mono_ms = 1700000000000ULL;
 	if (dec_init(&ctx, &lim, fz_sink, &run) == 0) {
 		for (i = 0; i < t->passes; i++) {
 			(void)fz_feed(&ctx, &run, &in, buf, size);
 			in.now_ms += 1000;
+			in.mono_ms += 1000;
 		}
 		dec_free(&ctx);
 	}

@@ -80,7 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			now += (uint64_t)((int64_t)(int8_t)data[off] * 10000);
 		} else {
 			now += 1000;
-			src[k].now_ms = now;
+			src[k].now_ms = src[k].mono_ms = now;
 			(void)fz_feed(&ctx, &run, &src[k], data + off, len);
 			k = (k + 1) % 4;
 		}

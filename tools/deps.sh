@@ -5,7 +5,7 @@
 FS_BUILD_PKGS="meson ninja-build pkg-config gcc clang python3
   libevent-dev libhiredis-dev libndpi-dev libmaxminddb-dev libpcap-dev
   libcurl4-openssl-dev libcmocka-dev"
-FS_TEST_PKGS="redis-server tshark softflowd mmdb-bin python3-aiosmtpd"
+FS_TEST_PKGS="redis-server tshark softflowd mmdb-bin python3-aiosmtpd libfaketime"
 
 fs_install_missing() {
 	local missing=() p

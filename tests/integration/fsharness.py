@@ -110,8 +110,9 @@ def metric(page, name, labels=None):
 class Daemon:
     """flowsentryd -d with a config written to a temporary directory."""
 
-    def __init__(self, binary, conf_text, tmp=None, args=()):
+    def __init__(self, binary, conf_text, tmp=None, args=(), env=None):
         self.binary = binary
+        self.env = env
         self.tmp = tmp or tempfile.mkdtemp(prefix='fs-it-')
         self.conf = os.path.join(self.tmp, 'flowsentry.conf')
         self.log = os.path.join(self.tmp, 'daemon.log')
@@ -129,7 +130,7 @@ class Daemon:
         self.logf = open(self.log, 'ab')
         self.proc = subprocess.Popen([self.binary, '-d', '-f', self.conf] +
                                      self.args, stdout=self.logf,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
         if wait_metrics:
             wait_for(lambda: self.alive() and metrics(wait_metrics),
                      what='metrics endpoint of flowsentryd')

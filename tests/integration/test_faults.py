@@ -891,13 +891,73 @@ def test_hostile_strings_decoded():
         check_records(f.read().splitlines(), 'daemon -D')
 
 
+FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
+
+
+def test_clock_step():
+    """HOSTILE D-5: the wall clock steps 2 h forward, then 2 h back (NTP,
+    an operator; libfaketime moves CLOCK_REALTIME only, the monotonic clock
+    runs on).  Templates age on the steady clock: none expires (the
+    timeout is 1 h), data sent without its template after each step still
+    decodes, and the records carry the stepped wall time."""
+    if not os.path.exists(FAKETIME):
+        return 'libfaketime not installed (tools/deps.sh installs it)'
+    tmp = tmpdir()
+    offset = os.path.join(tmp, 'offset')
+    with open(offset, 'w') as f:
+        f.write('+0\n')
+    env = dict(os.environ, LD_PRELOAD=FAKETIME, DONT_FAKE_MONOTONIC='1',
+               FAKETIME_TIMESTAMP_FILE=offset, FAKETIME_CACHE_DURATION='1',
+               ASAN_OPTIONS=os.environ.get('ASAN_OPTIONS', '') +
+               ':verify_asan_link_order=0')
+    port, mport = free_udp_port(), free_tcp_port()
+    d = Daemon(FSD, conf(port, mport, collector='template_timeout = 1h'),
+               tmp=tmp, env=env)
+    PROCS.append(d)
+    d.start(wait_metrics=mport)
+    src = '127.0.0.4'
+    data = v9([v9_data_to(HOST, [('198.51.100.7', 443)] * 10)], source_id=4)
+
+    def last_seen():
+        return metric(metrics(mport), 'flowsentry_exporter_last_seen_seconds',
+                      {'exporter': src}) or 0
+
+    def step(to, seconds):
+        with open(offset + '.new', 'w') as f:
+            f.write(to + '\n')
+        os.replace(offset + '.new', offset)
+        # data without a template until the daemon's wall clock moved
+        wait_for(lambda: send_from(src, port, [data]) or
+                 abs(last_seen() - (time.time() + seconds)) < 600,
+                 what='the daemon on the stepped clock (%s)' % to)
+        time.sleep(2.5)         # ticks on the stepped clock (expiry)
+        n = m(mport, 'flowsentry_decode_records_total')
+        send_from(src, port, [data])
+        wait_for(lambda: m(mport, 'flowsentry_decode_records_total') ==
+                 n + 10, what='data decoded after the step to %s' % to)
+
+    try:
+        send_from(src, port, [v9([v9_template(), v9_data_to(
+            HOST, [('198.51.100.7', 443)] * 10)], source_id=4)])
+        wait_for(lambda: m(mport, 'flowsentry_decode_records_total') == 10,
+                 what='template and data decoded')
+        step('+2h', 7200)
+        step('-2h', -7200)
+        page = metrics(mport)
+        assert metric(page, 'flowsentry_decode_tmpl_expired_total') == 0, page
+        assert metric(page, 'flowsentry_decode_tmpl_missing_total') == 0, page
+        assert metric(page, 'flowsentry_uptime_seconds') < 600, page
+    finally:
+        assert d.stop() == 0
+
+
 for t in (test_redis_down_at_start, test_redis_killed_mid_run,
           test_redis_slow, test_redis_oom, test_redis_misconf,
           test_redis_wrong_password,
           test_template_flood, test_spoofed_exporters_allowlist,
           test_spoofed_exporters_no_allowlist, test_random_hosts_flood,
           test_packet_rate_flood, test_big_datagrams, test_sources,
-          test_log_stalled, test_hostile_strings_decoded):
+          test_log_stalled, test_hostile_strings_decoded, test_clock_step):
     if any(x in t.__name__ for x in
            os.environ.get('FS_ONLY', '').split(',')):
         tap.case(t)

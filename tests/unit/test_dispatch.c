@@ -402,7 +402,7 @@ test_dispatch_no_callback(void **state)
 	assert_int_equal(dec_init(&ctx, NULL, NULL, NULL), 0);
 	memset(&in, 0, sizeof(in));
 	assert_int_equal(flow_addr_parse(&in.exporter, "192.0.2.9"), 0);
-	in.now_ms = 1700000000000ULL;
+	in.now_ms = in.mono_ms = 1700000000000ULL;
 	mk_nf5(&p, 5);
 	buf = malloc(p.n);
 	assert_non_null(buf);

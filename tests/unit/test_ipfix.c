@@ -1353,19 +1353,19 @@ test_ipfix_domain_churn(void **state)
 		ix_hdr(p, d);
 		ix_tmpl(p, 256, small_f, N(small_f));
 		ix_tmpl(p, 257, small_f, N(small_f));
-		t->in.now_ms += 1000;
+		t->in.mono_ms += 1000;
 		assert_int_equal(feed(t, p), DEC_OK);
 	}
 	assert_int_equal(tmpl_count(t->ctx.tc), 8);
 	/* Domain 1 refreshed: domain 2 is now the oldest. */
 	ix_hdr(p, 1);
 	ix_tmpl(p, 256, small_f, N(small_f));
-	t->in.now_ms += 1000;
+	t->in.mono_ms += 1000;
 	assert_int_equal(feed(t, p), DEC_OK);
 	for (d = 5; d < 1000; d++) {
 		ix_hdr(p, d);
 		ix_tmpl(p, 256, small_f, N(small_f));
-		t->in.now_ms += 1000;
+		t->in.mono_ms += 1000;
 		assert_int_equal(feed(t, p), DEC_OK);
 		if (d == 5) {
 			assert_int_equal(t->ctx.st.tmpl_evicted, 2);

@@ -648,7 +648,7 @@ test_nf9_template_refresh_replace(void **state)
 	tmpl_set(p, 256, std_tl, STD_N);
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(feed(t, p), DEC_OK);
-	t->in.now_ms += 1000;
+	t->in.mono_ms += 1000;
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_added, 1);
 	assert_int_equal(t->ctx.st.tmpl_refreshed, 2);
@@ -1482,7 +1482,11 @@ test_nf9_nsel(void **state)
 	free(p);
 }
 
-/* A template not refreshed within the maximum age is expired on use. */
+/*
+ * A template not refreshed within the maximum age is expired on use.  Age
+ * is on the steady clock (mono_ms): a step of the wall clock either way
+ * does not expire it (HOSTILE D-5).
+ */
 static void
 test_nf9_template_expiry(void **state)
 {
@@ -1499,10 +1503,17 @@ test_nf9_template_expiry(void **state)
 	assert_int_equal(feed(t, p), DEC_OK);
 	v9_hdr(p, 7);
 	std_set(p, 256, 1, 1);
-	t->in.now_ms += 60000;		/* exactly the age: still good */
+	t->in.now_ms += 5 * 3600 * 1000;	/* NTP steps 5 h forward */
+	assert_int_equal(feed(t, p), DEC_OK);
+	t->in.now_ms -= 10 * 3600 * 1000;	/* and 10 h back */
+	assert_int_equal(feed(t, p), DEC_OK);
+	assert_int_equal(t->ctx.st.tmpl_expired, 0);
+	assert_int_equal(t->n, 2);
+	t->n = 0;
+	t->in.mono_ms += 60000;		/* exactly the age: still good */
 	assert_int_equal(feed(t, p), DEC_OK);
 	assert_int_equal(t->n, 1);
-	t->in.now_ms += 1;
+	t->in.mono_ms += 1;
 	assert_int_equal(feed(t, p), DEC_PARTIAL);
 	assert_int_equal(t->n, 1);
 	assert_int_equal(t->ctx.st.tmpl_expired, 1);

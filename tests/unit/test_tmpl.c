@@ -789,11 +789,11 @@ test_tmpl_counters_decoder(void **state)
 	assert_int_equal(t->ctx.st.tmpl_added, 1);
 	assert_string_equal(tu_addr(&tu_flow(t, 0)->src), "10.0.0.1");
 	/* Refreshed, 90 s later: its life starts again. */
-	t->in.now_ms += 90000;
+	t->in.mono_ms += 90000;
 	assert_int_equal(tu_feed(t, p.b, p.n), DEC_OK);
 	assert_int_equal(t->ctx.st.tmpl_refreshed, 1);
 	/* Replaced. */
-	t->in.now_ms += 90000;
+	t->in.mono_ms += 90000;
 	v9_hdr(&p);
 	v9_tmpl(&p, 1);
 	v9_data(&p);
@@ -801,7 +801,7 @@ test_tmpl_counters_decoder(void **state)
 	assert_int_equal(t->ctx.st.tmpl_replaced, 1);
 	assert_string_equal(tu_addr(&tu_flow(t, 2)->src), "10.0.0.2");
 	/* Expired, then missing. */
-	t->in.now_ms += 100001;
+	t->in.mono_ms += 100001;
 	v9_hdr(&p);
 	v9_data(&p);
 	assert_int_equal(tu_feed(t, p.b, p.n), DEC_PARTIAL);

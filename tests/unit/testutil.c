@@ -21,7 +21,7 @@ tu_new_lim(const struct dec_limits *lim)
 	assert_int_equal(dec_init(&t->ctx, lim, tu_cb, t), 0);
 	assert_int_equal(flow_addr_parse(&t->in.exporter, "192.0.2.1"), 0);
 	t->in.port = 4444;
-	t->in.now_ms = 1700000000000ULL;
+	t->in.now_ms = t->in.mono_ms = 1700000000000ULL;
 	return t;
 }
 
