@@ -18,13 +18,27 @@
 
 #define HITS_PER_ROUND	256
 
-uint64_t
-dm_now(void)
+static uint64_t
+clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wall time: detections, suppression and whitelist expiry (in Redis). */
+uint64_t
+dm_now(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+/* Steady time: how long a pending detection settles (HOSTILE D-5). */
+static uint64_t
+dm_mono(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 /* ---- a 64-bit-keyed index over a dense array -------------------------- */
@@ -738,7 +752,7 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	p = &m->pend[m->npend++];
 	memset(p, 0, sizeof(*p));
 	det_from_hit(m, h, &p->d);
-	p->due_ms = now + DETMGR_SETTLE_MS;
+	p->due_ms = dm_mono() + DETMGR_SETTLE_MS;
 	p->sup_key = key;
 	p->sup_secs = h->suppress_secs;
 	pend_link(m, m->npend - 1);
@@ -904,7 +918,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	take_queue(m);
-	raise_due(m, now, 0);
+	raise_due(m, dm_mono(), 0);
 	ds_write_updates(m);
 	sup_expire(m, now);
 	ds_tick(m);
@@ -1066,7 +1080,7 @@ detmgr_reload(struct detmgr *m, const struct cfg *c, char *err,
 	for (i = 0; i < nsinks; i++)
 		alert_start(sinks[i]);
 	/* Everything loaded: switch. */
-	raise_due(m, dm_now(), 1);
+	raise_due(m, dm_mono(), 1);
 	close_sinks(m->sinks, m->nsinks, 2000);
 	m->sinks = sinks;
 	m->nsinks = nsinks;
@@ -1129,7 +1143,7 @@ detmgr_drain(struct detmgr *m, uint32_t timeout_ms)
 	while (!expired && !m->loaded)
 		event_base_loop(m->base, EVLOOP_ONCE);
 	take_queue(m);
-	raise_due(m, dm_now(), 1);
+	raise_due(m, dm_mono(), 1);
 	ds_write_updates(m);
 	if (m->wl_dirty)
 		dm_rebuild(m);

@@ -36,7 +36,7 @@ struct sup {
 
 struct pending {
 	struct det	d;
-	uint64_t	due_ms;
+	uint64_t	due_ms;		/* on the monotonic clock */
 	uint64_t	sup_key;	/* the first rule's suppression */
 	uint32_t	sup_secs;
 };

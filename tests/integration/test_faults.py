@@ -899,7 +899,9 @@ def test_clock_step():
     an operator; libfaketime moves CLOCK_REALTIME only, the monotonic clock
     runs on).  Templates age on the steady clock: none expires (the
     timeout is 1 h), data sent without its template after each step still
-    decodes, and the records carry the stepped wall time."""
+    decodes, and the records carry the stepped wall time; a detection
+    whose settling time a step back falls into is raised in seconds (it
+    settles on the steady clock), not 2 h later."""
     if not os.path.exists(FAKETIME):
         return 'libfaketime not installed (tools/deps.sh installs it)'
     tmp = tmpdir()
@@ -911,8 +913,11 @@ def test_clock_step():
                ASAN_OPTIONS=os.environ.get('ASAN_OPTIONS', '') +
                ':verify_asan_link_order=0')
     port, mport = free_udp_port(), free_tcp_port()
-    d = Daemon(FSD, conf(port, mport, collector='template_timeout = 1h'),
-               tmp=tmp, env=env)
+    alerts = os.path.join(tmp, 'alerts.ndjson')
+    d = Daemon(FSD, conf(port, mport, collector='template_timeout = 1h',
+                         redis='[detect]\nrules = %s/rules/*.rules\n'
+                         'learning = 0\n[alert file]\npath = %s\n' %
+                         (os.path.abspath(SRC), alerts)), tmp=tmp, env=env)
     PROCS.append(d)
     d.start(wait_metrics=mport)
     src = '127.0.0.4'
@@ -922,10 +927,13 @@ def test_clock_step():
         return metric(metrics(mport), 'flowsentry_exporter_last_seen_seconds',
                       {'exporter': src}) or 0
 
-    def step(to, seconds):
+    def set_offset(to):
         with open(offset + '.new', 'w') as f:
             f.write(to + '\n')
         os.replace(offset + '.new', offset)
+
+    def step(to, seconds):
+        set_offset(to)
         # data without a template until the daemon's wall clock moved
         wait_for(lambda: send_from(src, port, [data]) or
                  abs(last_seen() - (time.time() + seconds)) < 600,
@@ -943,6 +951,12 @@ def test_clock_step():
                  what='template and data decoded')
         step('+2h', 7200)
         step('-2h', -7200)
+        send_from(src, port, [v9([v9_data_to(HOST, [('198.51.100.25', 25)])],
+                                 source_id=4)])
+        set_offset('-4h')       # while the detection settles (2 s)
+        wait_for(lambda: os.path.exists(alerts) and
+                 '198.51.100.25' in open(alerts).read(), timeout=15,
+                 what='the SMTP detection after the step back')
         page = metrics(mport)
         assert metric(page, 'flowsentry_decode_tmpl_expired_total') == 0, page
         assert metric(page, 'flowsentry_decode_tmpl_missing_total') == 0, page
