@@ -767,6 +767,96 @@ def test_log_stalled():
         text[-2000:]
 
 
+def pid_of(conf_path):
+    """The flowsentryd whose command line names conf_path, or None."""
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % d, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b'flowsentryd') and \
+                conf_path.encode() in argv:
+            return int(d)
+    return None
+
+
+def test_syslog_stalled():
+    """syslog mode (no -d: the daemon forks and logs to /dev/log): a
+    syslog daemon that stops reading while 3000 exporters ask for
+    warnings: decoding goes on, no kernel drops, the daemon stops on
+    SIGTERM, and once the socket is read again the loss is told
+    (HOSTILE D-2).  /dev/log is a socket of the test's, mounted in a
+    private mount namespace (unshare -m) so the machine's is not touched."""
+    tmp = tmpdir()
+    sock_path = os.path.join(tmp, 'log.sock')
+    log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    log.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    log.bind(sock_path)
+    port, mport = free_udp_port(), free_tcp_port()
+    path = os.path.join(tmp, 'c.conf')
+    with open(path, 'w') as f:
+        f.write(conf(port, mport))
+    script = ('set -e; mkdir %(t)s/dev0; mount --bind /dev %(t)s/dev0; '
+              'mount -t tmpfs tmpfs /dev; '
+              'for n in null zero random urandom full; do touch /dev/$n; '
+              'mount --bind %(t)s/dev0/$n /dev/$n; done; '
+              'touch /dev/log; mount --bind %(s)s /dev/log; '
+              'exec %(fsd)s -f %(c)s' %
+              {'t': tmp, 's': sock_path, 'fsd': os.path.abspath(FSD),
+               'c': path})
+    p = subprocess.run(['unshare', '-m', '--propagation', 'private', 'sh',
+                        '-c', script], capture_output=True, timeout=60)
+    if p.returncode != 0 and b'unshare' in p.stderr:
+        log.close()
+        return 'no mount namespace here: %s' % p.stderr.decode().strip()
+    assert p.returncode == 0, p.stderr
+    pid = None
+    try:
+        wait_for(lambda: pid_of(path), what='the forked daemon')
+        pid = pid_of(path)
+        wait_for(lambda: metrics(mport), what='metrics endpoint')
+        st = Steady(port, every=0.02)
+        bad = b'\x00\x09' + b'\xff' * 30       # a v9 header, then garbage
+        for i in range(3000):
+            send_from('127.2.%d.%d' % (i // 250, i % 250 + 1), port, [bad])
+            if i % 50 == 49:
+                backpressure(port)
+        wait_for(lambda: m(mport, 'flowsentry_udp_datagrams_total') >=
+                 3000 + st.datagrams - 50, what='every datagram taken')
+        st.stop()
+        all_decoded(mport, st)
+        assert m(mport, 'flowsentry_udp_kernel_drops_total') == 0
+        assert metric_sum(metrics(mport),
+                          'flowsentry_exporter_errors_total') == 3000
+        out = []
+        log.settimeout(0.2)
+
+        def drain():
+            try:
+                while True:
+                    out.append(log.recv(65536))
+            except OSError:
+                pass
+        drain()                 # the syslog daemon reads again
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not os.path.exists('/proc/%d' % pid) or
+                 open('/proc/%d/stat' % pid).read().split()[2] == 'Z',
+                 timeout=30, what='the daemon gone after SIGTERM')
+        pid = None
+        drain()
+    finally:
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+        log.close()
+    text = b''.join(out).decode(errors='replace')
+    if os.environ.get('FS_SHOW'):
+        print(text)
+    assert 'log messages lost' in text, text[-2000:]
+
+
 # ---- hostile strings from the exporter ----------------------------------
 
 HOSTILE = [
@@ -971,7 +1061,8 @@ for t in (test_redis_down_at_start, test_redis_killed_mid_run,
           test_template_flood, test_spoofed_exporters_allowlist,
           test_spoofed_exporters_no_allowlist, test_random_hosts_flood,
           test_packet_rate_flood, test_big_datagrams, test_sources,
-          test_log_stalled, test_hostile_strings_decoded, test_clock_step):
+          test_log_stalled, test_syslog_stalled,
+          test_hostile_strings_decoded, test_clock_step):
     if any(x in t.__name__ for x in
            os.environ.get('FS_ONLY', '').split(',')):
         tap.case(t)
