@@ -9,6 +9,7 @@
  * version and dropped before any state is created (HOSTILE T1, T3).
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
@@ -63,6 +64,8 @@ dec_free(struct dec_ctx *ctx)
 {
 	tmpl_cache_free(ctx->tc);
 	ctx->tc = NULL;
+	free(ctx->sfl_src);
+	ctx->sfl_src = NULL;
 }
 
 void

@@ -71,6 +71,8 @@
 	X(sfl_len_mismatch,	"sFlow samples whose records do not fill them") \
 	X(sfl_hdr_undecoded,	"sFlow raw headers with no usable IP header") \
 	X(sfl_bad_rate,		"sFlow samples with sampling rate 0")	\
+	X(sfl_pool_back,	"sFlow samples whose sample_pool went back " \
+				"(agent restarted, counter reset or reordered)") \
 	X(sfl_discards,		"sFlow discarded-packet samples")	\
 
 struct dec_stats {
@@ -108,8 +110,16 @@ struct dec_limits {
 
 struct tmpl_cache;
 
+/* sFlow: the last sample_pool of a data source (HOSTILE SF-10). */
+#define DEC_SFL_SOURCES	4096
+struct sfl_source {
+	uint64_t		key;		/* 0: empty */
+	uint32_t		pool;
+};
+
 struct dec_ctx {
 	struct tmpl_cache	*tc;
+	struct sfl_source	*sfl_src;	/* DEC_SFL_SOURCES, on first use */
 	struct dec_stats	 st;
 	struct dec_limits	 lim;
 	flow_cb			*cb;

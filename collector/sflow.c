@@ -20,7 +20,14 @@
  * The exporter is the socket's source address; the agent address inside
  * the datagram is not trusted for identity (SF-11).  sub_agent_id is the
  * record's domain and the data source id its sampler_id.
+ *
+ * The one state kept: a data source's last sample_pool, which only grows
+ * (modulo 2^32).  A pool that went back is counted (SF-10: an agent that
+ * restarted, a counter reset, a reordered datagram); the sample is passed
+ * on as it is.  The table is direct-mapped and fixed (DEC_SFL_SOURCES):
+ * a source that loses its slot to another is only not checked once.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
@@ -54,6 +61,7 @@ struct sfl_dgram {
 	struct dec_ctx		*ctx;
 	const struct dec_in	*in;
 	uint32_t		 sub_agent;
+	uint64_t		 src_key;	/* exporter and sub-agent */
 	uint32_t		 emitted;
 	int			 cut;		/* record budget spent */
 };
@@ -219,6 +227,25 @@ rec_gateway(struct rd *r, struct flow_rec *f)
 	return 0;				/* communities, localpref unused */
 }
 
+/* SF-10: did this data source's sample_pool go back? */
+static void
+pool_check(struct sfl_dgram *d, uint32_t source_id, uint32_t pool)
+{
+	struct dec_ctx *ctx = d->ctx;
+	struct sfl_source *e;
+	uint64_t k;
+
+	if (ctx->sfl_src == NULL && (ctx->sfl_src = calloc(DEC_SFL_SOURCES,
+	    sizeof(*ctx->sfl_src))) == NULL)
+		return;			/* not checked: nothing else lost */
+	k = flow_mix64(d->src_key ^ source_id) | 1;
+	e = &ctx->sfl_src[k % DEC_SFL_SOURCES];
+	if (e->key == k && (int32_t)(pool - e->pool) < 0)
+		ctx->st.sfl_pool_back++;
+	e->key = k;
+	e->pool = pool;
+}
+
 static void
 flow_sample(struct sfl_dgram *d, struct rd *s, int expanded)
 {
@@ -252,6 +279,7 @@ flow_sample(struct sfl_dgram *d, struct rd *s, int expanded)
 		return;
 	}
 
+	pool_check(d, source_id, pool);
 	sfl_rec_init(d, &f, FLOW_KIND_FLOW, source_id);
 	memset(&ip, 0, sizeof(ip));
 	f.packets = 1;
@@ -405,7 +433,7 @@ enum dec_status
 sfl_decode(struct dec_ctx *ctx, const struct dec_in *in, const uint8_t *buf,
     size_t len)
 {
-	struct sfl_dgram d = { ctx, in, 0, 0 };
+	struct sfl_dgram d = { ctx, in, 0, 0, 0, 0 };
 	struct dec_stats *st = &ctx->st;
 	struct rd r, s;
 	uint32_t atype, n, i, fmt, slen;
@@ -423,6 +451,7 @@ sfl_decode(struct dec_ctx *ctx, const struct dec_in *in, const uint8_t *buf,
 		return DEC_MALFORMED;
 	}
 	d.sub_agent = rd_u32(&r);
+	d.src_key = flow_mix64(flow_addr_key(&in->exporter) ^ d.sub_agent);
 	rd_skip(&r, 8);				/* sequence, uptime */
 	n = rd_u32(&r);
 	if (r.err) {

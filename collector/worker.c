@@ -196,7 +196,8 @@ stat_is_error(const char *name)
 	static const char *normal[] = { "records", "options_records",
 	    "counter_records", "tmpl_added", "tmpl_replaced",
 	    "tmpl_refreshed", "tmpl_deferred", "sampler_updates",
-	    "sfl_samples", "sfl_discards", "set_padding", NULL };
+	    "sfl_samples", "sfl_discards", "sfl_pool_back", "set_padding",
+	    NULL };
 	int i;
 
 	if (strncmp(name, "dgram_", 6) == 0)

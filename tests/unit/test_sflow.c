@@ -1578,8 +1578,8 @@ test_raw_header_lengths(void **state)
 
 /*
  * HOSTILE SF-10: sampling rate 0 is counted and leaves the rate out (never
- * 1:0); 2^32-1 is passed on as it is; sample_pool going backwards between
- * datagrams is passed on unchanged (the decoder keeps no per-source state).
+ * 1:0); 2^32-1 is passed on as it is; sample_pool going backwards is
+ * passed on unchanged and counted (test_pool_back).
  */
 static void
 test_sampling_rate_extremes(void **state)
@@ -1615,9 +1615,63 @@ test_sampling_rate_extremes(void **state)
 	assert_int_equal(tu_flow(t, 2)->have & FL_SAMPLING, 0);
 	assert_int_equal(tu_flow(t, 2)->packets, 1);
 	st_check(t, &(struct dec_stats){ .dgram_sflow = 1, .sfl_samples = 3,
-	    .records = 3, .sfl_bad_rate = 2 });
+	    .records = 3, .sfl_bad_rate = 2, .sfl_pool_back = 1 });
 	tu_free(t);
 	free(p);
+}
+
+/* One datagram from exporter ex, sub-agent sub: one sample per pool. */
+static void
+pool_dgram(struct tu *t, const char *ex, uint32_t sub, uint32_t src_id,
+    const uint32_t *pool, size_t n)
+{
+	struct pk *p = pk_new();
+	struct fsamp c = fs_std;
+	size_t i, s;
+
+	assert_int_equal(flow_addr_parse(&t->in.exporter, ex), 0);
+	sf_hdr(p, "10.0.0.99", sub, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		c.src_id = src_id;
+		c.pool = pool[i];
+		c.nrec = 0;
+		s = fs_open(p, &c);
+		xdr_close(p, s);
+	}
+	assert_int_equal(tu_feed(t, p->b, p->n), DEC_OK);
+	free(p);
+}
+
+/*
+ * SF-10: a data source's sample_pool only grows, modulo 2^32.  Going back
+ * is counted per source (exporter, sub-agent, source id), within a
+ * datagram and across datagrams; a wrap past 2^32 is growth; the records
+ * keep the pool they came with.
+ */
+static void
+test_pool_back(void **state)
+{
+	struct tu *t = tu_new();
+	const uint32_t grow[] = { 100, 200, 300 };
+	const uint32_t wrap[] = { 0xfffffff0u, 0x10, 0x20 };
+	const uint32_t back[] = { 250, 260 };
+
+	(void)state;
+	pool_dgram(t, "192.0.2.1", 0, 1, grow, 3);
+	pool_dgram(t, "192.0.2.1", 0, 2, wrap, 3);	/* another source */
+	assert_int_equal(t->ctx.st.sfl_pool_back, 0);
+	pool_dgram(t, "192.0.2.1", 1, 1, back, 2);	/* another sub-agent */
+	pool_dgram(t, "192.0.2.2", 0, 1, back, 2);	/* another exporter */
+	assert_int_equal(t->ctx.st.sfl_pool_back, 0);
+	pool_dgram(t, "192.0.2.1", 0, 1, back, 2);	/* 300 -> 250: back */
+	assert_int_equal(t->ctx.st.sfl_pool_back, 1);
+	assert_int_equal(tu_flow(t, t->n - 2)->sample_pool, 250);
+	pool_dgram(t, "192.0.2.1", 0, 2, grow, 3);	/* 0x20 -> 100: on */
+	assert_int_equal(t->ctx.st.sfl_pool_back, 1);
+	pool_dgram(t, "192.0.2.1", 0, 2, back, 2);	/* 300 -> 250 */
+	assert_int_equal(t->ctx.st.sfl_pool_back, 2);
+	assert_int_equal(t->ctx.st.sfl_samples, 17);
+	tu_free(t);
 }
 
 /*
@@ -1813,6 +1867,7 @@ main(void)
 		cmocka_unit_test(test_tunnel_stacks_skipped),
 		cmocka_unit_test(test_raw_header_lengths),
 		cmocka_unit_test(test_sampling_rate_extremes),
+		cmocka_unit_test(test_pool_back),
 		cmocka_unit_test(test_agent_not_identity),
 		cmocka_unit_test(test_record_budget),
 		cmocka_unit_test(test_truncation_sweep),
