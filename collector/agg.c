@@ -108,6 +108,8 @@ agg_free(struct agg *a)
 	free(a->hosts);
 	index_free(a->sidx, a->ssize);
 	free(a->svcs);
+	free(a->spill);
+	free(a->spill_set);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -142,7 +144,10 @@ agg_clear(struct agg *a)
 {
 	memset(a->hidx, 0, (size_t)a->hsize * sizeof(*a->hidx));
 	memset(a->sidx, 0, (size_t)a->ssize * sizeof(*a->sidx));
-	a->hn = a->sn = 0;
+	if (a->nspill)
+		memset(a->spill_set, 0, (size_t)a->spill_set_size *
+		    sizeof(*a->spill_set));
+	a->hn = a->sn = a->nspill = 0;
 }
 
 
@@ -256,6 +261,79 @@ host_get(struct agg *a, const struct flow_addr *host, uint64_t bucket,
 #define PSET_TAG(key)	((uint16_t)((key) >> 54))	/* 10 bits */
 #define PSET_AT(key)	((uint32_t)(key) & PSET_MASK)
 
+/* Where (entry, peer) sits in the spill set. */
+static inline uint32_t
+spill_hash(uint32_t host, uint64_t peer_key)
+{
+	return (uint32_t)flow_mix64(peer_key ^ (uint64_t)host << 32);
+}
+
+/* Room for one more spilled peer: the array and its set doubled. */
+static int
+spill_room(struct agg *a)
+{
+	struct agg_spill *arr;
+	uint32_t *set, na, size, i, j;
+
+	if (a->nspill < a->spill_alloc)
+		return 0;
+	if (a->nspill >= AGG_SPILL_MAX)
+		return -1;
+	na = a->spill_alloc ? a->spill_alloc * 2 : 4096;
+	size = 2 * na;
+	if ((set = calloc(size, sizeof(*set))) == NULL)
+		return -1;
+	if ((arr = realloc(a->spill, (size_t)na * sizeof(*arr))) == NULL) {
+		free(set);
+		return -1;
+	}
+	for (i = 0; i < a->nspill; i++) {
+		for (j = spill_hash(arr[i].host, flow_addr_key(&arr[i].peer)) &
+		    (size - 1); set[j]; j = (j + 1) & (size - 1))
+			;
+		set[j] = i + 1;
+	}
+	free(a->spill_set);
+	a->spill = arr;
+	a->spill_alloc = na;
+	a->spill_set = set;
+	a->spill_set_size = size;
+	return 0;
+}
+
+/* A peer beyond the entry's own AGG_PEERS. */
+static void
+spill_peer(struct agg *a, struct agg_host *h, uint64_t key,
+    const struct flow_addr *peer)
+{
+	uint32_t host = (uint32_t)(h - a->hosts), j, v, mask;
+	struct agg_spill *s;
+
+	/*
+	 * Full: not even looked up (a scan keeps every record here), so a
+	 * peer held already counts as lost too; lost only says "more".
+	 */
+	if (spill_room(a) != 0)
+		goto lost;
+	mask = a->spill_set_size - 1;
+	for (j = spill_hash(host, key) & mask; (v = a->spill_set[j]) != 0;
+	    j = (j + 1) & mask) {
+		s = &a->spill[v - 1];
+		if (s->host == host && addr_eq(&s->peer, peer))
+			return;
+	}
+	s = &a->spill[a->nspill++];
+	s->peer = *peer;
+	s->host = host;
+	s->next = h->spill;
+	h->spill = a->nspill;
+	a->spill_set[j] = a->nspill;
+	return;
+lost:
+	h->peers_lost++;
+	a->st.peers_dropped++;
+}
+
 static void
 add_peer(struct agg *a, struct agg_host *h, const struct flow_addr *peer)
 {
@@ -267,7 +345,7 @@ add_peer(struct agg *a, struct agg_host *h, const struct flow_addr *peer)
 		if (v >> 6 == tag && addr_eq(&h->peers[(v & 63) - 1], peer))
 			return;
 	if (h->npeers >= AGG_PEERS) {
-		a->st.peers_dropped++;
+		spill_peer(a, h, key, peer);
 		return;
 	}
 	h->peers[h->npeers++] = *peer;
@@ -405,7 +483,8 @@ agg_prefetch_index(const struct agg *a, const struct enriched *e,
 		return;
 	(void)when(a, e->r, now_ms, &t_ms, &bucket);
 	sl->host = host_hash(e->local, bucket) & (a->hsize - 1);
-	sl->pset = PSET_AT(flow_addr_key(e->remote));
+	sl->peer = flow_addr_key(e->remote);
+	sl->pset = PSET_AT(sl->peer);
 	__builtin_prefetch(&a->hidx[sl->host]);
 	if (!e->outbound || e->traffic == ENR_INTERNAL)
 		return;
@@ -425,6 +504,9 @@ agg_prefetch_entry(const struct agg *a, const struct agg_slots *sl)
 		__builtin_prefetch(h, 1);
 		__builtin_prefetch((const char *)h + 64, 1);
 		__builtin_prefetch(&h->pset[sl->pset], 1);
+		if (a->nspill && a->nspill < AGG_SPILL_MAX)	/* in use */
+			__builtin_prefetch(&a->spill_set[spill_hash(k - 1,
+			    sl->peer) & (a->spill_set_size - 1)]);
 	}
 	if (sl->svc != AGG_NO_SLOT && (k = a->sidx[sl->svc]) != 0)
 		__builtin_prefetch(&a->svcs[k - 1], 1);

@@ -5,12 +5,19 @@
  * Two tables per worker, both open-addressing hashes with a fixed cap:
  *
  *   hosts     (local host, time bucket) -> bytes, packets, flows in and
- *             out, and the remote peers seen (up to AGG_PEERS per entry
- *             and flush; Redis's HyperLogLog counts them across flushes
- *             and workers);
+ *             out, and the remote peers seen (Redis's HyperLogLog counts
+ *             them across flushes and workers);
  *   services  (local host, proto, service port, application, remote AS,
  *             country, remote prefix) of *outbound* connections -> first
  *             seen, last seen, flows, bytes, packets.
+ *
+ * The peers of an entry: the first AGG_PEERS in the entry itself, the
+ * rest in the table's spill (one list per entry, a set keeping each
+ * entry's peer once), up to AGG_SPILL_MAX per table and flush.  Once the
+ * spill is full, a peer beyond an entry's own is counted in the entry
+ * (peers_lost, written to Redis beside the bucket's counters; a peer held
+ * already counts too, as it is not looked up) so its distinct-peer count
+ * is known to be a lower bound.
  *
  * The Redis writer drains them every flush interval; while Redis is away
  * they keep accumulating, and when a table is full new keys are refused
@@ -25,6 +32,7 @@
 #include "enrich.h"
 
 #define AGG_PEERS	32
+#define AGG_SPILL_MAX	(1u << 16)	/* peers beyond AGG_PEERS, per table */
 
 /*
  * Laid out for the per-record path: the key and the counters in the first
@@ -40,10 +48,19 @@ struct agg_host {
 	uint64_t		pkts_in, pkts_out;
 	uint64_t		flows_in, flows_out;
 	uint64_t		last_ms;
+	uint32_t		spill;		/* first spilled peer + 1, 0: none */
+	uint32_t		peers_lost;	/* peers that found no room */
 	/* Open addressing over peers[]: tag << 6 | index + 1, 0 free. */
 	uint16_t		pset[2 * AGG_PEERS];
 	struct flow_addr	peers[AGG_PEERS];
 } __attribute__((aligned(64)));
+
+/* A peer beyond an entry's AGG_PEERS. */
+struct agg_spill {
+	struct flow_addr	peer;
+	uint32_t		host;		/* its entry's index in hosts */
+	uint32_t		next;		/* the entry's next one + 1, 0: end */
+};
 
 struct agg_svc {
 	struct flow_addr	host;
@@ -65,7 +82,7 @@ struct agg_svc {
 struct agg_stats {
 	uint64_t	host_dropped;	/* records not counted: host table full */
 	uint64_t	svc_dropped;	/* services not counted: table full */
-	uint64_t	peers_dropped;	/* peers beyond AGG_PEERS per entry */
+	uint64_t	peers_dropped;	/* peers that found no room (spill full) */
 	uint64_t	time_clamped;	/* record time far from receive time */
 };
 
@@ -79,6 +96,10 @@ struct agg {
 	uint32_t		*sidx;
 	struct agg_svc		*svcs;
 	uint32_t		 ssize, smax, scap, sn, salloc;
+	struct agg_spill	*spill;		/* growing up to AGG_SPILL_MAX */
+	uint32_t		 nspill, spill_alloc;
+	uint32_t		*spill_set;	/* spill index + 1, 0 free */
+	uint32_t		 spill_set_size; /* 2 * spill_alloc */
 	uint32_t		 bucket;	/* seconds */
 	uint64_t		 bucket_recip;	/* ceil(2^64 / bucket), 0 for 1 */
 	/*
@@ -106,6 +127,7 @@ void	 agg_add(struct agg *a, const struct enriched *e, uint64_t now_ms);
 struct agg_slots {
 	uint32_t	host, svc;	/* index slots, AGG_NO_SLOT: none */
 	uint32_t	pset;		/* the peer's slot in the host entry */
+	uint64_t	peer;		/* flow_addr_key of the peer */
 };
 void	 agg_prefetch_index(const struct agg *a, const struct enriched *e,
 	    uint64_t now_ms, struct agg_slots *sl);

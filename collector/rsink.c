@@ -96,8 +96,49 @@ rsink_stats(const struct rsink *s)
 
 /* ---- the key schema (docs/redis.md) ---------------------------------- */
 
+#define PFADD_PEERS	64		/* peers per PFADD command */
+
+/* PFADD of the entry's peers, its own then the spilled ones. */
 static void
-write_host(struct rsink *s, const struct agg_host *h)
+write_peers(struct rsink *s, const struct agg *a, const struct agg_host *h,
+    const char *host)
+{
+	const char *P = s->cfg->redis_prefix;
+	char peer[64];
+	struct rcmd c;
+	uint32_t i = 0, sp = h->spill, n = 0;
+	const struct flow_addr *x;
+
+	for (;;) {
+		if (i < h->npeers)
+			x = &h->peers[i++];
+		else if (sp) {
+			x = &a->spill[sp - 1].peer;
+			sp = a->spill[sp - 1].next;
+		} else
+			x = NULL;
+		if (x != NULL) {
+			if (n == 0) {
+				rcmd_init(&c);
+				rcmd_arg(&c, "PFADD");
+				rcmd_arg(&c, "%s{%s}:peers:%llu", P, host,
+				    (unsigned long long)h->bucket);
+			}
+			rcmd_arg(&c, "%s", flow_addr_str(x, peer,
+			    sizeof(peer)));
+			n++;
+		}
+		if (n > 0 && (x == NULL || n == PFADD_PEERS)) {
+			cmd_send(s, &c);
+			n = 0;
+		}
+		if (x == NULL)
+			break;
+	}
+}
+
+static void
+write_host(struct rsink *s, const struct agg *a, const struct agg_host *h)
 {
 	const char *P = s->cfg->redis_prefix;
 	uint32_t ttl = s->cfg->bucket_ttl;
@@ -126,17 +167,17 @@ write_host(struct rsink *s, const struct agg_host *h)
 	rcmd_arg(&c, "%s{%s}:b:%llu", P, host, (unsigned long long)h->bucket);
 	rcmd_arg(&c, "%u", ttl);
 	cmd_send(s, &c);
-	if (h->npeers) {
-		char peer[64];
-
+	if (h->peers_lost) {		/* the peer count is a lower bound */
 		rcmd_init(&c);
-		rcmd_arg(&c, "PFADD");
-		rcmd_arg(&c, "%s{%s}:peers:%llu", P, host,
+		rcmd_arg(&c, "HINCRBY");
+		rcmd_arg(&c, "%s{%s}:b:%llu", P, host,
 		    (unsigned long long)h->bucket);
-		for (i = 0; i < h->npeers; i++)
-			rcmd_arg(&c, "%s", flow_addr_str(&h->peers[i], peer,
-			    sizeof(peer)));
+		rcmd_arg(&c, "peers_lost");
+		rcmd_arg(&c, "%u", h->peers_lost);
 		cmd_send(s, &c);
+	}
+	if (h->npeers) {
+		write_peers(s, a, h, host);
 		rcmd_init(&c);
 		rcmd_arg(&c, "EXPIRE");
 		rcmd_arg(&c, "%s{%s}:peers:%llu", P, host,
@@ -258,7 +299,7 @@ rsink_write(struct rsink *s, const struct agg *a, uint32_t pos, uint32_t max)
 		max = end - pos;
 	for (; max > 0; max--, pos++)
 		if (pos < a->hn)
-			write_host(s, &a->hosts[pos]);
+			write_host(s, a, &a->hosts[pos]);
 		else
 			write_svc(s, &a->svcs[pos - a->hn]);
 	if (pos == end)

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -123,7 +124,7 @@ test_caps(void **state)
 	assert_int_equal(a.st.host_dropped, 990);
 	assert_int_equal(a.sn, 5);
 	assert_int_equal(a.st.svc_dropped, 995);
-	/* Peers per entry are capped too. */
+	/* Peers beyond an entry's own go to the spill. */
 	agg_clear(&a);
 	for (i = 0; i < AGG_PEERS + 10; i++) {
 		snprintf(h, sizeof(h), "198.51.100.%d", i + 1);
@@ -131,7 +132,8 @@ test_caps(void **state)
 		agg_add(&a, &c.e, 0);
 	}
 	assert_int_equal(a.hosts[0].npeers, AGG_PEERS);
-	assert_int_equal(a.st.peers_dropped, 10);
+	assert_int_equal(a.nspill, 10);
+	assert_int_equal(a.st.peers_dropped, 0);
 	assert_int_equal(a.hosts[0].flows_in, AGG_PEERS + 10);
 	agg_free(&a);
 }
@@ -229,9 +231,9 @@ test_bucket_math(void **state)
 }
 
 /*
- * The peer set and the growing index: 40 peers of one host keep 32, the
- * rest counted each time; 5000 hosts (index doubled several times) are
- * all found again.
+ * The peer set and the growing index: 40 peers of one host twice keep 32
+ * in the entry and 8 in the spill; 5000 hosts (index doubled several
+ * times) are all found again.
  */
 static void
 test_peers_and_growth(void **state)
@@ -251,7 +253,8 @@ test_peers_and_growth(void **state)
 		}
 	assert_int_equal(a.hn, 1);
 	assert_int_equal(a.hosts[0].npeers, AGG_PEERS);
-	assert_int_equal(a.st.peers_dropped, 2 * (40 - AGG_PEERS));
+	assert_int_equal(a.nspill, 40 - AGG_PEERS);
+	assert_int_equal(a.st.peers_dropped, 0);
 	assert_int_equal(a.hosts[0].flows_in, 80);
 	for (pass = 0; pass < 2; pass++)
 		for (i = 0; i < 5000; i++) {
@@ -268,6 +271,107 @@ test_peers_and_growth(void **state)
 	agg_free(&a);
 }
 
+/* The peers of entry ix, its own and spilled: each once, all of them. */
+static void
+check_peers(const struct agg *a, uint32_t ix, int n, int base)
+{
+	const struct agg_host *h = &a->hosts[ix];
+	char *seen = calloc((size_t)n, 1);
+	uint32_t sp;
+	int i, got = 0;
+
+	assert_non_null(seen);
+	for (i = 0; i < h->npeers + 0; i++) {
+		int v = (h->peers[i].a[1] << 16 | h->peers[i].a[2] << 8 |
+		    h->peers[i].a[3]) - base;
+
+		assert_true(v >= 0 && v < n && !seen[v]);
+		seen[v] = 1;
+		got++;
+	}
+	for (sp = h->spill; sp; sp = a->spill[sp - 1].next) {
+		const struct flow_addr *p = &a->spill[sp - 1].peer;
+		int v = (p->a[1] << 16 | p->a[2] << 8 | p->a[3]) - base;
+
+		assert_int_equal(a->spill[sp - 1].host, ix);
+		assert_true(v >= 0 && v < n && !seen[v]);
+		seen[v] = 1;
+		got++;
+	}
+	assert_int_equal(got, n);
+	free(seen);
+}
+
+static void
+peer_rec(struct ctx *c, const char *host, int v)
+{
+	char peer[32];
+
+	snprintf(peer, sizeof(peer), "100.%d.%d.%d", v >> 16 & 255,
+	    v >> 8 & 255, v & 255);
+	mk(c, host, peer, ENR_IN, 0, 80, 1, 60000);
+}
+
+/*
+ * Peers beyond AGG_PEERS: two hosts with 3000 peers each, interleaved and
+ * sent twice, keep every peer once in their own lists; past AGG_SPILL_MAX
+ * a peer beyond the entry's own is counted lost in its entry (one the
+ * entry holds itself is not); after agg_clear the spill starts empty.
+ */
+static void
+test_peer_spill(void **state)
+{
+	struct agg a;
+	struct ctx c;
+	int pass, i;
+
+	(void)state;
+	assert_int_equal(agg_init(&a, 10, 10, 60), 0);
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < 3000; i++) {
+			peer_rec(&c, "203.0.113.5", i);
+			agg_add(&a, &c.e, 0);
+			peer_rec(&c, "203.0.113.6", 10000 + i);
+			agg_add(&a, &c.e, 0);
+		}
+	assert_int_equal(a.hn, 2);
+	assert_int_equal(a.nspill, 2 * (3000 - AGG_PEERS));
+	check_peers(&a, 0, 3000, 0);
+	check_peers(&a, 1, 3000, 10000);
+	assert_int_equal(a.hosts[0].peers_lost + a.hosts[1].peers_lost, 0);
+
+	/* Fill the spill, then 100 more. */
+	for (i = 3000; a.nspill < AGG_SPILL_MAX; i++) {
+		peer_rec(&c, "203.0.113.5", i);
+		agg_add(&a, &c.e, 0);
+	}
+	assert_int_equal(a.hosts[0].peers_lost, 0);
+	for (pass = 0; pass < 100; pass++, i++) {
+		peer_rec(&c, "203.0.113.5", i);
+		agg_add(&a, &c.e, 0);
+	}
+	assert_int_equal(a.nspill, AGG_SPILL_MAX);
+	assert_int_equal(a.hosts[0].peers_lost, 100);
+	assert_int_equal(a.st.peers_dropped, a.hosts[0].peers_lost);
+	peer_rec(&c, "203.0.113.6", 10000 + 2);		/* held in the entry */
+	agg_add(&a, &c.e, 0);
+	assert_int_equal(a.hosts[1].peers_lost, 0);
+	peer_rec(&c, "203.0.113.6", 10000 + 2999);	/* spilled: not looked */
+	agg_add(&a, &c.e, 0);				/* up once full */
+	assert_int_equal(a.hosts[1].peers_lost, 1);
+
+	agg_clear(&a);
+	assert_int_equal(a.nspill, 0);
+	for (i = 0; i < 100; i++) {
+		peer_rec(&c, "203.0.113.7", i);
+		agg_add(&a, &c.e, 0);
+	}
+	assert_int_equal(a.nspill, 100 - AGG_PEERS);
+	check_peers(&a, 0, 100, 0);
+	assert_int_equal(a.hosts[0].peers_lost, 0);
+	agg_free(&a);
+}
+
 int
 main(void)
 {
@@ -279,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_svc_key),
 		cmocka_unit_test(test_bucket_math),
 		cmocka_unit_test(test_peers_and_growth),
+		cmocka_unit_test(test_peer_spill),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,13 +29,14 @@
 struct host_tot {
 	char		host[64];
 	uint64_t	last_ms;
-	uint64_t	v[6];		/* bytes_in bytes_out pkts_in pkts_out flows_in flows_out */
+	uint64_t	v[7];		/* bytes_in bytes_out pkts_in pkts_out flows_in flows_out peers_lost */
 	long long	peers;
 	char		group[64];
 };
 
-static const char *fields[6] = { "bytes_in", "bytes_out", "pkts_in",
-    "pkts_out", "flows_in", "flows_out" };
+/* peers_lost: peers the collector had no room for (peers is a lower bound) */
+static const char *fields[7] = { "bytes_in", "bytes_out", "pkts_in",
+    "pkts_out", "flows_in", "flows_out", "peers_lost" };
 
 struct svc {
 	char		key[200];
@@ -53,7 +54,7 @@ sum_hash(redisReply *r, uint64_t *v)
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
 		return;
 	for (i = 0; i + 1 < r->elements; i += 2)
-		for (f = 0; f < 6; f++)
+		for (f = 0; f < 7; f++)
 			if (strcmp(r->element[i]->str, fields[f]) == 0)
 				v[f] += strtoull(r->element[i + 1]->str, NULL,
 				    10);
@@ -209,13 +210,15 @@ print_host(const struct host_tot *h, int json, int first)
 		printf(",\"group\":");
 		cli_json_str(stdout, h->group);
 		printf(",\"last_seen\":%" PRIu64, h->last_ms);
-		for (f = 0; f < 6; f++)
+		for (f = 0; f < 7; f++)
 			printf(",\"%s\":%" PRIu64, fields[f], h->v[f]);
 		printf(",\"peers\":%lld", h->peers);
 	} else {
+		/* "1234+": more peers than the collector could keep */
 		printf("%-39s %-12s %14" PRIu64 " %14" PRIu64 " %10" PRIu64
-		    " %10" PRIu64 " %7lld\n", h->host, h->group[0] ? h->group :
-		    "-", h->v[0], h->v[1], h->v[4], h->v[5], h->peers);
+		    " %10" PRIu64 " %7lld%s\n", h->host, h->group[0] ? h->group :
+		    "-", h->v[0], h->v[1], h->v[4], h->v[5], h->peers,
+		    h->v[6] ? "+" : "");
 	}
 }
 
