@@ -384,6 +384,7 @@ dm_rebuild(struct detmgr *m)
 	struct wl_index *ix;
 	struct detref *r;
 	size_t ng;
+	uint64_t t0 = dm_mono(), took;
 
 	group_names(m->cfg, groups, &ng);
 	if ((ix = wl_index_build(&m->wl, groups, ng)) == NULL) {
@@ -397,6 +398,15 @@ dm_rebuild(struct detmgr *m)
 	detref_put(m->ref);
 	m->ref = r;
 	m->wl_dirty = 0;
+	/*
+	 * Learning adds entries every second; a whitelist of 500000 takes
+	 * ~0.2 s to index on this thread: the tick's next rebuild waits ten
+	 * times as long as this one took.  A hit that is not learned still
+	 * gets the index at most a second old (take_hit), as before.
+	 */
+	m->wl_last_ms = dm_mono();
+	took = m->wl_last_ms - t0;
+	m->wl_next_ms = m->wl_last_ms + (took * 10 > 1000 ? took * 10 : 0);
 	m->st.wl_entries = m->wl.n;
 	if (m->publish)
 		m->publish(m->publish_arg, r);
@@ -706,6 +716,8 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	}
 	if (h->learn && learning(m, h, now) && learn(m, h, now) == 0)
 		return;
+	if (m->wl_dirty && dm_mono() - m->wl_last_ms >= 1000)
+		dm_rebuild(m);		/* what the tick did before pacing */
 	/*
 	 * The worker checked the whitelist it had; it may be older than ours
 	 * (the Redis whitelist still loading at start, an allow a moment
@@ -922,7 +934,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	ds_write_updates(m);
 	sup_expire(m, now);
 	ds_tick(m);
-	if (m->wl_dirty)
+	if (m->wl_dirty && dm_mono() >= m->wl_next_ms)
 		dm_rebuild(m);
 	for (i = 0; i < m->learn_ix.n; i++)
 		learning_hosts += m->learn[i].until_ms > now;

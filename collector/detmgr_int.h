@@ -74,6 +74,8 @@ struct detmgr {
 	struct wl_list		 files;		/* entries of the whitelist files */
 	struct wl_list		 wl;		/* the whole whitelist */
 	int			 wl_dirty;	/* rebuild the index at tick */
+	uint64_t		 wl_last_ms;	/* last rebuild (monotonic) */
+	uint64_t		 wl_next_ms;	/* the tick's next, not before */
 	/*
 	 * Over the entries of wl with a temporary id (dm_wl_reindex): by
 	 * that id, and the learned ones by learned_key(), each to its

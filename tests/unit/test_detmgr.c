@@ -309,6 +309,45 @@ test_learned_once(void **state)
 }
 
 /*
+ * The tick rebuilds the whitelist index no sooner than ten times the last
+ * rebuild took (a learning flood on a large whitelist would otherwise
+ * spend a fifth of every second there); a hit that is not learned still
+ * gets an index at most a second old, as every hit did before.
+ */
+static void
+test_rebuild_paced(void **state)
+{
+	struct fx *f = *state;
+	struct detmgr *m = f->m;
+	struct det_hit h;
+
+	hit(&h, 0x0a020202u, 0xcb007105u, 443);
+	take(m, &h, 1);				/* learned; the drain rebuilt */
+	assert_int_equal(learned(m), 1);
+	assert_int_equal(m->wl_dirty, 0);
+	assert_true(m->wl_next_ms >= m->wl_last_ms);
+	/* Learned through the backlog path, which does not rebuild. */
+	hit(&m->backlog[0], 0x0a020203u, 0xcb007105u, 443);
+	m->nbacklog = 1;
+	dm_take_backlog(m);
+	assert_int_equal(learned(m), 2);
+	assert_int_equal(m->wl_dirty, 1);
+	/* A hit that does not learn, within a second of the last rebuild. */
+	hit(&m->backlog[0], 0x0a020204u, 0xcb007105u, 25);
+	m->backlog[0].learn = 0;
+	m->nbacklog = 1;
+	dm_take_backlog(m);
+	assert_int_equal(m->wl_dirty, 1);
+	/* ... and one when the index is more than a second old. */
+	m->wl_last_ms -= 1500;
+	hit(&m->backlog[0], 0x0a020205u, 0xcb007105u, 25);
+	m->backlog[0].learn = 0;
+	m->nbacklog = 1;
+	dm_take_backlog(m);
+	assert_int_equal(m->wl_dirty, 0);
+}
+
+/*
  * With the table of learning hosts full (DETMGR_MAX_LEARN), a new host
  * cannot have its period remembered: it does not learn, its match opens
  * a detection and the refusal is counted.  (It used to be told it was
@@ -402,6 +441,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learned_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_rebuild_paced, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_learning_table_full, setup,
 		    teardown),
