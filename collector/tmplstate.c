@@ -32,6 +32,7 @@ struct tmplstate {
 };
 
 struct save_ctx {
+	int64_t		 to_wall;
 	FILE		*fp;
 	unsigned	 n;
 };
@@ -46,7 +47,7 @@ save_one(void *arg, const struct tmpl *t)
 	fprintf(s->fp, "t %s %u %u %" PRIu32 " %u %u %u %" PRIu64 " %u",
 	    flow_addr_str(&t->key.exp, a, sizeof(a)), t->key.port,
 	    t->key.version, t->key.domain, t->key.id, t->options, t->nscope,
-	    t->seen_ms, t->nfields);
+	    (uint64_t)((int64_t)t->seen_ms + s->to_wall), t->nfields);
 	for (i = 0; i < t->nfields; i++)
 		fprintf(s->fp, " %u:%u:%" PRIu32, t->fields[i].id,
 		    t->fields[i].len, t->fields[i].pen);
@@ -55,10 +56,10 @@ save_one(void *arg, const struct tmpl *t)
 }
 
 int
-tmplstate_save(struct tmpl_cache *tc, const char *path, char *err,
-    size_t errlen)
+tmplstate_save(struct tmpl_cache *tc, const char *path, int64_t to_wall_ms,
+    char *err, size_t errlen)
 {
-	struct save_ctx s = { NULL, 0 };
+	struct save_ctx s = { to_wall_ms, NULL, 0 };
 	char tmp[4096];
 	int fd;
 
@@ -219,17 +220,19 @@ fail:
 
 unsigned
 tmplstate_apply(const struct tmplstate *s, struct tmpl_cache *tc,
-    uint64_t now_ms, uint64_t max_age_ms)
+    uint64_t wall_ms, uint64_t now_ms, uint64_t max_age_ms)
 {
 	unsigned i, n = 0;
+	uint64_t age;
 
 	for (i = 0; i < s->n; i++) {
 		const struct ts_entry *e = &s->e[i];
 
-		if (e->seen_ms > now_ms || now_ms - e->seen_ms > max_age_ms)
+		if (e->seen_ms > wall_ms || (age = wall_ms - e->seen_ms) >
+		    max_age_ms || age > now_ms)
 			continue;
 		if (tmpl_put(tc, &e->key, e->options, e->nscope, e->fields,
-		    e->nfields, e->seen_ms) == 0)
+		    e->nfields, now_ms - age) == 0)
 			n++;
 	}
 	return n;

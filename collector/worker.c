@@ -398,7 +398,8 @@ worker_save_templates(struct worker *w)
 
 	if (w->state_path == NULL)
 		return 0;
-	if (tmplstate_save(w->dec.tc, w->state_path, err, sizeof(err)) != 0) {
+	if (tmplstate_save(w->dec.tc, w->state_path,
+	    (int64_t)now_ms() - (int64_t)steady_ms(w), err, sizeof(err)) != 0) {
 		log_warnx("saving templates: %s", err);
 		return -1;
 	}
@@ -638,8 +639,8 @@ worker_new(int id, struct cfgref *cfg, const struct geo_db *geo,
 	    event_add(w->ev_tick, &one) != 0)
 		goto nomem;
 	for (i = 0; i < nstates; i++)
-		restored += tmplstate_apply(states[i], w->dec.tc, steady_ms(w),
-		    (uint64_t)w->dec.lim.tmpl_max_age * 1000);
+		restored += tmplstate_apply(states[i], w->dec.tc, now_ms(),
+		    steady_ms(w), (uint64_t)w->dec.lim.tmpl_max_age * 1000);
 	if (restored)
 		log_info("worker %d: %u templates restored from the state "
 		    "directory", id, restored);

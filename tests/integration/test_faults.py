@@ -12,6 +12,7 @@ every one of its records must be decoded.
 
 Usage: test_faults.py BUILD_DIR SOURCE_DIR   (TAP on stdout)
 """
+import glob
 import json
 import os
 import pwd
@@ -981,33 +982,37 @@ def test_hostile_strings_decoded():
         check_records(f.read().splitlines(), 'daemon -D')
 
 
-FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
+FAKETIME = (glob.glob('/usr/lib/*/faketime/libfaketime.so.1') +
+            ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'])[0]
 
 
 def test_clock_step():
-    """HOSTILE D-5: the wall clock steps 2 h forward, then 2 h back (NTP,
-    an operator; libfaketime moves CLOCK_REALTIME only, the monotonic clock
-    runs on).  Templates age on the steady clock: none expires (the
-    timeout is 1 h), data sent without its template after each step still
-    decodes, and the records carry the stepped wall time; a detection
-    whose settling time a step back falls into is raised in seconds (it
-    settles on the steady clock), not 2 h later."""
+    """HOSTILE D-5: the daemon starts with its wall clock a day behind,
+    which then steps to 2 h ahead, 2 h behind and right (NTP, an operator;
+    libfaketime moves CLOCK_REALTIME only, the monotonic clock runs on).
+    Templates age on the steady clock: none expires (the timeout is 1 h),
+    data sent without its template after each step still decodes, and the
+    records carry the stepped wall time; a detection whose settling time a
+    step back falls into is raised in seconds, not 2 h later; restarted
+    on the right clock, the daemon restores the saved templates (their
+    age survives, not the wrong wall time of their last sighting)."""
     if not os.path.exists(FAKETIME):
         return 'libfaketime not installed (tools/deps.sh installs it)'
     tmp = tmpdir()
     offset = os.path.join(tmp, 'offset')
     with open(offset, 'w') as f:
-        f.write('+0\n')
+        f.write('-1d\n')
     env = dict(os.environ, LD_PRELOAD=FAKETIME, DONT_FAKE_MONOTONIC='1',
                FAKETIME_TIMESTAMP_FILE=offset, FAKETIME_CACHE_DURATION='1',
                ASAN_OPTIONS=os.environ.get('ASAN_OPTIONS', '') +
                ':verify_asan_link_order=0')
     port, mport = free_udp_port(), free_tcp_port()
     alerts = os.path.join(tmp, 'alerts.ndjson')
-    d = Daemon(FSD, conf(port, mport, collector='template_timeout = 1h',
-                         redis='[detect]\nrules = %s/rules/*.rules\n'
-                         'learning = 0\n[alert file]\npath = %s\n' %
-                         (os.path.abspath(SRC), alerts)), tmp=tmp, env=env)
+    text = conf(port, mport, collector='template_timeout = 1h',
+                redis='[detect]\nrules = %s/rules/*.rules\n'
+                'learning = 0\n[alert file]\npath = %s\n' %
+                (os.path.abspath(SRC), alerts))
+    d = Daemon(FSD, text, tmp=tmp, env=env)
     PROCS.append(d)
     d.start(wait_metrics=mport)
     src = '127.0.0.4'
@@ -1047,10 +1052,21 @@ def test_clock_step():
         wait_for(lambda: os.path.exists(alerts) and
                  '198.51.100.25' in open(alerts).read(), timeout=15,
                  what='the SMTP detection after the step back')
+        step('+0', 0)
         page = metrics(mport)
         assert metric(page, 'flowsentry_decode_tmpl_expired_total') == 0, page
         assert metric(page, 'flowsentry_decode_tmpl_missing_total') == 0, page
         assert metric(page, 'flowsentry_uptime_seconds') < 600, page
+    finally:
+        assert d.stop() == 0
+    d = Daemon(FSD, text, tmp=tmp)      # the right clock, no libfaketime
+    PROCS.append(d)
+    d.start(wait_metrics=mport)
+    try:
+        send_from(src, port, [data])
+        wait_for(lambda: m(mport, 'flowsentry_decode_records_total') == 10,
+                 what='data decoded by the saved template after a restart')
+        assert m(mport, 'flowsentry_decode_tmpl_missing_total') == 0
     finally:
         assert d.stop() == 0
 

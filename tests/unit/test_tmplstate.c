@@ -88,12 +88,13 @@ test_roundtrip(void **state)
 	key(&k, "2001:db8::1", 77, 301, 10);
 	assert_int_equal(tmpl_put(a, &k, 1, 1, f3, 2, NOW), 0);
 	snprintf(path, sizeof(path), "%s/templates-0.state", dir);
-	assert_int_equal(tmplstate_save(a, path, err, sizeof(err)), 0);
+	assert_int_equal(tmplstate_save(a, path, 0, err, sizeof(err)), 0);
 
 	s = tmplstate_read(path, err, sizeof(err));
 	assert_non_null(s);
 	assert_int_equal(tmplstate_count(s), 3);
-	assert_int_equal(tmplstate_apply(s, b, NOW + 1000, 3600000), 3);
+	assert_int_equal(tmplstate_apply(s, b, NOW + 1000, NOW + 1000,
+	    3600000), 3);
 	key(&k, "2001:db8::1", 77, 300, 10);
 	t = tmpl_get(b, &k, NOW + 1000);
 	assert_non_null(t);
@@ -113,8 +114,33 @@ test_roundtrip(void **state)
 	assert_non_null(s);
 	tmpl_cache_free(b);
 	b = cache();
-	assert_int_equal(tmplstate_apply(s, b, NOW + 7200000, 3600000), 0);
+	assert_int_equal(tmplstate_apply(s, b, NOW + 7200000, NOW + 7200000,
+	    3600000), 0);
 	tmplstate_free(s);
+
+	/*
+	 * The cache's clock is steady, 1 day behind the wall clock (stepped
+	 * forward during the run, HOSTILE D-5): the file holds wall times,
+	 * and a cache whose clock is 5 h ahead of the wall clock after the
+	 * restart gets the templates with the ages they had (1 s and 2 s
+	 * plus the 10 s the restart took).
+	 */
+	snprintf(path, sizeof(path), "%s/templates-1.state", dir);
+	assert_int_equal(tmplstate_save(a, path, 86400000, err, sizeof(err)),
+	    0);
+	s = tmplstate_read(path, err, sizeof(err));
+	assert_non_null(s);
+	tmpl_cache_free(b);
+	b = cache();
+	assert_int_equal(tmplstate_apply(s, b, NOW + 86400000 + 10000,
+	    NOW + 5 * 3600000 + 10000, 3600000), 3);
+	key(&k, "2001:db8::1", 77, 300, 10);
+	t = tmpl_get(b, &k, NOW + 5 * 3600000 + 10000);
+	assert_non_null(t);
+	assert_int_equal(t->seen_ms, NOW + 5 * 3600000 - 1000);
+	tmplstate_free(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/templates-0.state", dir);
 	tmpl_cache_free(a);
 	tmpl_cache_free(b);
 	unlink(path);
@@ -203,7 +229,7 @@ test_huge(void **state)
 		if (n == 2000) {
 			assert_non_null(s);
 			assert_int_equal(tmplstate_count(s), 2000);
-			tmplstate_apply(s, tc, NOW, 3600000);
+			tmplstate_apply(s, tc, NOW, NOW, 3600000);
 			/* tmpl_per_exporter 100 of cache() */
 			assert_true(tmpl_count(tc) <= 100);
 			assert_true(st.tmpl_evicted - evicted >= 1900);
