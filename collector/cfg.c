@@ -1031,6 +1031,27 @@ comment_at(const char *s, const char *line)
 	return *s == '#' && (s == line || s[-1] == ' ' || s[-1] == '\t');
 }
 
+/* Where the line's comment starts (its end when none), quotes skipped. */
+static const char *
+comment_start(const char *line)
+{
+	const char *s;
+	int q = 0;
+
+	for (s = line; *s; s++) {
+		if (q) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == '"')
+				q = 0;
+		} else if (*s == '"')
+			q = 1;
+		else if (comment_at(s, line))
+			break;
+	}
+	return s;
+}
+
 /*
  * A quoted value: "..." with \" and \\ inside.  Unquotes it in place and
  * returns the first character after the closing quote, or NULL.
@@ -1066,20 +1087,20 @@ unquote(struct parser *p, char *q, const char *name)
 static int
 parse_line(struct parser *p, char *line)
 {
-	char *s = line, *end, *eq, *name, *val, *next, *t;
+	char *s = line, *end, *eq, *name, *val, *next, *t, empty[1] = "";
 	const struct key *k;
 	int quoted;
 
 	end = s + strlen(s);		/* the newline, a CR, trailing blanks */
 	while (end > s && isspace((unsigned char)end[-1]))
 		*--end = '\0';
-	for (eq = s; *eq; eq++)
-		if ((unsigned char)*eq < 0x20 && *eq != '\t')
-			return perr(p, "control character in line");
-	while (*s == ' ' || *s == '\t')
+	while (isspace((unsigned char)*s))
 		s++;
 	if (*s == '\0' || *s == '#')
 		return 0;
+	for (eq = s, end = (char *)comment_start(line); eq < end; eq++)
+		if ((unsigned char)*eq < 0x20 && *eq != '\t')
+			return perr(p, "control character in line");
 	if (*s == '[') {
 		for (end = s; *end && !comment_at(end, line); end++)
 			;
@@ -1101,7 +1122,11 @@ parse_line(struct parser *p, char *line)
 		val = eq + 1;
 		while (*val == ' ' || *val == '\t')
 			val++;
-		if ((quoted = *val == '"')) {
+		quoted = 0;
+		if (key_at(val)) {		/* "a = b = c": a is empty */
+			next = val;
+			val = empty;
+		} else if ((quoted = *val == '"')) {
 			if ((next = unquote(p, val, name)) == NULL)
 				return -1;
 		} else if (comment_at(val, line)) {

@@ -330,6 +330,16 @@ test_comments_quotes(void **state)
 	assert_string_equal(c->user, "nobody");
 	cfg_free(c);
 
+	/* A value that starts like "word =" is empty: the pair is next. */
+	c = ok("\f[collector]\nexporters = workers = 2 # c\x01 in a comment\n"
+	    "# \x1b[31m in a comment line\n");
+	assert_int_equal(c->nexporters, 0);
+	assert_int_equal(c->workers, 2);
+	cfg_free(c);
+	bad("[collector]\nuser = x=y\n", "t.conf:2: user: value missing");
+	bad("[collector]\nuser = \"a\x01\" # c\n",
+	    "t.conf:2: control character in line");
+
 	bad("[collector]\nuser = \"nobody\n",
 	    "t.conf:2: user: quoted value without its closing '\"'");
 	bad("[collector]\nuser = \"no\"body\n",
