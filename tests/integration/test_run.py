@@ -11,6 +11,12 @@ address the test database places in GB must come out as a detection
 naming GB (the relative GeoIP path was found), and a TERM to tools/run
 must stop the daemon and the private Redis.
 
+tools/run is run as the README gives it, so it does what it does on a
+user's machine: builds build/ in the source tree (not the BUILD_DIR under
+test), installs missing packages, and as root creates the system user
+`flowsentry` if missing.  tools/runconf.py, which rewrites the config for
+it, is checked on its own on a config of every grammar case.
+
 Usage: test_run.py BUILD_DIR SOURCE_DIR   (TAP on stdout)
 """
 import json
@@ -56,14 +62,14 @@ def test_tools_run():
 
 
 def run_in(tmp):
-    os.makedirs(os.path.join(tmp, 'etc', 'flowsentry'))
+    os.makedirs(os.path.join(tmp, 'my etc', 'flowsentry'))
     geo = os.path.join(tmp, 'geo')
     os.makedirs(geo)
     for f in ('GeoIP2-Country-Test.mmdb', 'GeoLite2-ASN-Test.mmdb'):
         shutil.copy(os.path.join(SRC, 'tests', 'data', 'geoip', f), geo)
     shutil.copytree(os.path.join(SRC, 'rules'), os.path.join(tmp, 'rules'))
     port, mport = free_udp_port(), free_tcp_port()
-    conf = os.path.join(tmp, 'etc', 'flowsentry', 'flowsentry.conf')
+    conf = os.path.join(tmp, 'my etc', 'flowsentry', 'flowsentry.conf')
     with open(conf, 'w') as f:
         f.write("""# written by test_run.py; paths relative to this file
 [collector]
@@ -81,6 +87,8 @@ rules = ../../rules/*.rules
 learning = 0
 [alert file]
 path = alerts.ndjson
+[alert archive]
+type = file  path = "../../state/archive.ndjson"   # relative to this file
 """ % (port, mport))
     state = os.path.join(tmp, 'state')
     env = dict(os.environ, FLOWSENTRY_CONF=conf, FLOWSENTRY_STATE=state)
@@ -119,6 +127,9 @@ path = alerts.ndjson
         wait_for(detected, timeout=30, what='the SMTP detection')
         d = detected()
         assert d.get('country') == 'GB', d
+        archive = os.path.join(state, 'archive.ndjson')
+        wait_for(lambda: os.path.exists(archive) and GB in open(
+            archive).read(), what='the detection in the other file sink')
         p.send_signal(signal.SIGTERM)
         assert p.wait(timeout=30) == 143, text()
         pidfile = os.path.join(state, 'redis.pid')
@@ -136,5 +147,69 @@ path = alerts.ndjson
     return None
 
 
+RUNCONF = os.path.join(SRC, 'tools', 'runconf.py')
+TRICKY = r'''# top
+[collector]   # a comment
+listen = 127.0.0.1:2055  workers = 1 # trailing
+exporters = user = nobody
+[geoip]
+asn = "../geo/A b.mmdb"
+[redis]
+url = "redis://:p#w x@127.0.0.1:6379/0"   # a password with '#' and a blank
+[alert mail]
+type = email url = smtp://127.0.0.1:25 from = a@b to = c@d
+password = "x path = y\"q"  spool = sp
+'''
+
+
+def test_runconf():
+    """tools/runconf.py reads the config grammar (pairs on a line, comments,
+    quoted values) and writes the run's copy: the fixed keys set, relative
+    paths absolute and quoted (blanks in directories), the rest as it was;
+    flowsentryd -n accepts the copy"""
+    tmp = tempfile.mkdtemp(prefix='fs-runconf-')
+    try:
+        d = os.path.join(tmp, 'my etc')
+        os.makedirs(os.path.join(tmp, 'geo'))
+        os.makedirs(d)
+        shutil.copy(os.path.join(SRC, 'tests', 'data', 'geoip',
+                                 'GeoLite2-ASN-Test.mmdb'),
+                    os.path.join(tmp, 'geo', 'A b.mmdb'))
+        conf = os.path.join(d, 't.conf')
+        with open(conf, 'w') as f:
+            f.write(TRICKY)
+
+        def rc(*a):
+            p = subprocess.run([sys.executable, RUNCONF] + list(a),
+                               capture_output=True, text=True, timeout=30)
+            assert p.returncode == 0, p.stderr
+            return p.stdout
+        assert rc('get', conf, 'redis', 'url').strip() == \
+            'redis://:p#w x@127.0.0.1:6379/0'
+        assert rc('get', conf, 'alert mail', 'password').strip() == \
+            'x path = y"q'
+        state = os.path.join(tmp, 'st ate')
+        out = rc('write', conf, state, 'unix:%s/redis.sock' % state)
+        lines = out.splitlines()
+        want = ['state_dir = "%s"' % state,
+                'asn = "%s"' % os.path.join(d, '../geo/A b.mmdb'),
+                'url = "unix:%s/redis.sock"' % state,
+                'spool = "%s"' % os.path.join(d, 'sp'),
+                'password = "x path = y\\"q"',
+                'exporters =', 'user = nobody', 'workers = 1']
+        for w in want:
+            assert w in lines, (w, out)
+        assert out.count('url = ') == 2, out          # redis and smtp
+        run = os.path.join(tmp, 'run.conf')
+        with open(run, 'w') as f:
+            f.write(out)
+        p = subprocess.run([os.path.join(BUILD, 'flowsentryd'), '-n', '-f',
+                            run], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, (p.stderr, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+tap.case(test_runconf)
 tap.case(test_tools_run)
 tap.done()
