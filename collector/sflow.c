@@ -451,7 +451,9 @@ sfl_decode(struct dec_ctx *ctx, const struct dec_in *in, const uint8_t *buf,
 		return DEC_MALFORMED;
 	}
 	d.sub_agent = rd_u32(&r);
-	d.src_key = flow_mix64(flow_addr_key(&in->exporter) ^ d.sub_agent);
+	/* A source is an exporter's, as templates are (template_key_port). */
+	d.src_key = flow_mix64(flow_addr_key(&in->exporter) ^ d.sub_agent ^
+	    (ctx->lim.key_port ? (uint64_t)in->port << 32 : 0));
 	rd_skip(&r, 8);				/* sequence, uptime */
 	n = rd_u32(&r);
 	if (r.err) {

@@ -810,9 +810,11 @@ def test_syslog_stalled():
                'c': path})
     p = subprocess.run(['unshare', '-m', '--propagation', 'private', 'sh',
                         '-c', script], capture_output=True, timeout=60)
-    if p.returncode != 0 and b'unshare' in p.stderr:
+    if p.returncode != 0 and (b'unshare:' in p.stderr or
+                              b'mount:' in p.stderr):
         log.close()
-        return 'no mount namespace here: %s' % p.stderr.decode().strip()
+        return 'no private mount namespace here: %s' % \
+            p.stderr.decode().strip()
     assert p.returncode == 0, p.stderr
     pid = None
     try:
@@ -849,6 +851,7 @@ def test_syslog_stalled():
         pid = None
         drain()
     finally:
+        pid = pid or pid_of(path)
         if pid:
             os.kill(pid, signal.SIGKILL)
         log.close()

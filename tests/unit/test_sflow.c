@@ -1672,6 +1672,24 @@ test_pool_back(void **state)
 	assert_int_equal(t->ctx.st.sfl_pool_back, 2);
 	assert_int_equal(t->ctx.st.sfl_samples, 17);
 	tu_free(t);
+
+	/* template_key_port: agents behind one NAT address, by port. */
+	{
+		struct dec_limits lim;
+
+		memset(&lim, 0, sizeof(lim));
+		lim.key_port = 1;
+		t = tu_new_lim(&lim);
+		t->in.port = 1000;
+		pool_dgram(t, "192.0.2.1", 0, 1, grow, 3);
+		t->in.port = 1001;
+		pool_dgram(t, "192.0.2.1", 0, 1, back, 2);
+		assert_int_equal(t->ctx.st.sfl_pool_back, 0);
+		t->in.port = 1000;
+		pool_dgram(t, "192.0.2.1", 0, 1, back, 2);
+		assert_int_equal(t->ctx.st.sfl_pool_back, 1);
+		tu_free(t);
+	}
 }
 
 /*
