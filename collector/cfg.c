@@ -1031,25 +1031,14 @@ comment_at(const char *s, const char *line)
 	return *s == '#' && (s == line || s[-1] == ' ' || s[-1] == '\t');
 }
 
-/* Where the line's comment starts (its end when none), quotes skipped. */
-static const char *
-comment_start(const char *line)
+/* A control character (other than a tab) in s? */
+static int
+has_control(const char *s)
 {
-	const char *s;
-	int q = 0;
-
-	for (s = line; *s; s++) {
-		if (q) {
-			if (*s == '\\' && s[1])
-				s++;
-			else if (*s == '"')
-				q = 0;
-		} else if (*s == '"')
-			q = 1;
-		else if (comment_at(s, line))
-			break;
-	}
-	return s;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 && *s != '\t')
+			return 1;
+	return 0;
 }
 
 /*
@@ -1098,9 +1087,8 @@ parse_line(struct parser *p, char *line)
 		s++;
 	if (*s == '\0' || *s == '#')
 		return 0;
-	for (eq = s, end = (char *)comment_start(line); eq < end; eq++)
-		if ((unsigned char)*eq < 0x20 && *eq != '\t')
-			return perr(p, "control character in line");
+	/* Control characters are refused where they would be read: in a
+	 * section header or a value (a comment may hold anything). */
 	if (*s == '[') {
 		for (end = s; *end && !comment_at(end, line); end++)
 			;
@@ -1109,6 +1097,8 @@ parse_line(struct parser *p, char *line)
 		if (end[-1] != ']')
 			return perr(p, "section header without ']'");
 		end[-1] = '\0';
+		if (has_control(s))
+			return perr(p, "control character in line");
 		if (end_section(p) != 0)
 			return -1;
 		return begin_section(p, s + 1);
@@ -1152,6 +1142,8 @@ parse_line(struct parser *p, char *line)
 		}
 		while (*next == ' ' || *next == '\t')
 			next++;
+		if (has_control(val))
+			return perr(p, "control character in line");
 		if (p->sec == NULL)
 			return perr(p, "%s: key outside of any section", name);
 		for (k = p->sec->keys; k->name; k++)

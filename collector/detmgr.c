@@ -386,6 +386,15 @@ dm_rebuild(struct detmgr *m)
 	size_t ng;
 	uint64_t t0 = dm_mono(), took;
 
+	/*
+	 * Learning adds entries every second; a whitelist of 500000 takes
+	 * ~0.2 s to index on this thread: the tick's next rebuild waits ten
+	 * times as long as this one took, 10 s at most.  A hit that is not
+	 * learned still gets an index at most a second old (take_hit), as
+	 * before.  A failed attempt counts too (not retried at every hit).
+	 */
+	m->wl_last_ms = t0;
+	m->wl_next_ms = t0 + 1000;
 	group_names(m->cfg, groups, &ng);
 	if ((ix = wl_index_build(&m->wl, groups, ng)) == NULL) {
 		log_warnx("whitelist: out of memory; the previous one stays");
@@ -398,15 +407,10 @@ dm_rebuild(struct detmgr *m)
 	detref_put(m->ref);
 	m->ref = r;
 	m->wl_dirty = 0;
-	/*
-	 * Learning adds entries every second; a whitelist of 500000 takes
-	 * ~0.2 s to index on this thread: the tick's next rebuild waits ten
-	 * times as long as this one took.  A hit that is not learned still
-	 * gets the index at most a second old (take_hit), as before.
-	 */
 	m->wl_last_ms = dm_mono();
 	took = m->wl_last_ms - t0;
-	m->wl_next_ms = m->wl_last_ms + (took * 10 > 1000 ? took * 10 : 0);
+	m->wl_next_ms = m->wl_last_ms + (took * 10 > 10000 ? 10000 :
+	    took * 10 > 1000 ? took * 10 : 0);
 	m->st.wl_entries = m->wl.n;
 	if (m->publish)
 		m->publish(m->publish_arg, r);

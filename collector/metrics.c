@@ -277,8 +277,9 @@ metrics_render(struct evbuffer *o, const struct metrics_view *v)
 	    "host table full (max_hosts)", v->snap.agg.host_dropped);
 	one(o, "agg_service_dropped_total", "counter", "Records not aggregated "
 	    "by service: table full (max_services)", v->snap.agg.svc_dropped);
-	one(o, "agg_peers_dropped_total", "counter", "Remote peers beyond the "
-	    "per-entry limit, not counted", v->snap.agg.peers_dropped);
+	one(o, "agg_peers_dropped_total", "counter", "Sightings of remote "
+	    "peers that found no room (a host's distinct peers are then a "
+	    "lower bound)", v->snap.agg.peers_dropped);
 	one(o, "agg_time_clamped_total", "counter", "Records bucketed by "
 	    "receive time: their own time was too far off",
 	    v->snap.agg.time_clamped);

@@ -228,8 +228,9 @@ tmplstate_apply(const struct tmplstate *s, struct tmpl_cache *tc,
 	for (i = 0; i < s->n; i++) {
 		const struct ts_entry *e = &s->e[i];
 
-		if (e->seen_ms > wall_ms || (age = wall_ms - e->seen_ms) >
-		    max_age_ms || age > now_ms)
+		/* Saved "later" than now: the clock went back since; fresh. */
+		age = e->seen_ms > wall_ms ? 0 : wall_ms - e->seen_ms;
+		if (age > max_age_ms || age > now_ms)
 			continue;
 		if (tmpl_put(tc, &e->key, e->options, e->nscope, e->fields,
 		    e->nfields, now_ms - age) == 0)

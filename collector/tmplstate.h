@@ -17,7 +17,8 @@
  * The cache ages templates on the worker's steady clock, which a step of
  * the wall clock leaves alone; the file holds wall times, so each time is
  * moved by the difference of the two clocks on save and back on restore:
- * what survives a restart is a template's age.
+ * what survives a restart is a template's age (one saved "later" than
+ * the wall clock reads at restart, the clock having gone back, as fresh).
  */
 #ifndef FS_TMPLSTATE_H
 #define FS_TMPLSTATE_H

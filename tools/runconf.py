@@ -24,6 +24,7 @@ import sys
 
 KEY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=')
 BLANK = ' \t'
+SPACE = ' \t\n\v\f\r'         # C's isspace(), what the daemon trims
 PATHS = ('country', 'asn', 'path', 'spool')     # single relative paths
 
 
@@ -84,17 +85,23 @@ def pairs(s):
 def parse(path):
     """[(section or None, line, [pairs] or None)] for every line."""
     lines, sec = [], None
-    with open(path) as f:
-        for line in f.read().splitlines():
-            s = line.strip()
-            if not s or s.startswith('#'):
-                lines.append((sec, line, None))
-            elif s.startswith('['):
-                m = re.match(r'\[([^\]]*)\]', s)
-                sec = ' '.join(m.group(1).split()) if m else s
-                lines.append((sec, line, 'header'))
-            else:
-                lines.append((sec, line, pairs(s)))
+    # Bytes as they are (latin-1 maps each to one character), lines split
+    # at '\n' only, as the daemon reads them.
+    with open(path, 'rb') as f:
+        text = f.read().decode('latin-1')
+    if text.endswith('\n'):
+        text = text[:-1]
+    for line in text.split('\n'):
+        s = line.strip(SPACE)
+        if not s or s.startswith('#'):
+            lines.append((sec, line, None))
+        elif s.startswith('['):
+            m = re.match(r'\[([^\]]*)\]', s)
+            sec = ' '.join(w for w in re.split(r'[ \t]+', m.group(1))
+                           if w) if m else s
+            lines.append((sec, line, 'header'))
+        else:
+            lines.append((sec, line, pairs(s)))
     return lines
 
 
@@ -153,20 +160,24 @@ def write(conf, state, url):
     return '\n'.join(out) + '\n'
 
 
+def emit(text):
+    sys.stdout.buffer.write(text.encode('latin-1'))
+
+
 def main(argv):
     try:
         if len(argv) == 5 and argv[1] == 'get':
             v, _ = value(argv[2], argv[3], argv[4])
             if v:
-                print(v)
+                emit(v + '\n')
         elif len(argv) == 5 and argv[1] == 'files':
             v, q = value(argv[2], argv[3], argv[4])
             # a quoted value is one glob, else globs split on blanks
             for g in ([v] if q else (v or '').split()):
                 for f in sorted(glob.glob(absolute(argv[2], g))):
-                    print(f)
+                    emit(f + '\n')
         elif len(argv) == 5 and argv[1] == 'write':
-            sys.stdout.write(write(argv[2], argv[3], argv[4]))
+            emit(write(argv[2], argv[3], argv[4]))
         else:
             sys.stderr.write(__doc__)
             return 2

@@ -18,7 +18,7 @@ from fsharness import (Daemon, Redis, Tap, free_tcp_port, free_udp_port,
                        metric, metrics, send_udp, wait_for)
 from v9gen import v9, v9_data_to, v9_template
 
-BUILD, SRC = sys.argv[1], sys.argv[2]
+BUILD, SRC = sys.argv[1], os.path.abspath(sys.argv[2])
 FSD = os.path.join(BUILD, 'flowsentryd')
 FS = os.path.join(BUILD, 'tools', 'flowsentry')
 GEN = os.path.join(SRC, 'tests', 'golden', 'corpus', 'generated')

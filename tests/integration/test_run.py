@@ -148,8 +148,9 @@ type = file  path = "../../state/archive.ndjson"   # relative to this file
 
 
 RUNCONF = os.path.join(SRC, 'tools', 'runconf.py')
-TRICKY = r'''# top
+TRICKY = r'''# top, with bytes that are not UTF-8: {LATIN}
 [collector]   # a comment
+# old:{CR}prefix = x
 listen = 127.0.0.1:2055  workers = 1 # trailing
 exporters = user = nobody
 [geoip]
@@ -176,21 +177,23 @@ def test_runconf():
                                  'GeoLite2-ASN-Test.mmdb'),
                     os.path.join(tmp, 'geo', 'A b.mmdb'))
         conf = os.path.join(d, 't.conf')
-        with open(conf, 'w') as f:
-            f.write(TRICKY)
+        with open(conf, 'wb') as f:
+            f.write(TRICKY.replace('{LATIN}', '\xfc\xdf').replace(
+                '{CR}', '\r').encode('latin-1'))
 
         def rc(*a):
             p = subprocess.run([sys.executable, RUNCONF] + list(a),
-                               capture_output=True, text=True, timeout=30)
+                               capture_output=True, timeout=30)
             assert p.returncode == 0, p.stderr
-            return p.stdout
+            return p.stdout.decode('latin-1')
         assert rc('get', conf, 'redis', 'url').strip() == \
             'redis://:p#w x@127.0.0.1:6379/0'
         assert rc('get', conf, 'alert mail', 'password').strip() == \
             'x path = y"q'
         state = os.path.join(tmp, 'st ate')
         out = rc('write', conf, state, 'unix:%s/redis.sock' % state)
-        lines = out.splitlines()
+        assert '\xfc' in out, out                   # the bytes kept
+        lines = out.split('\n')           # the daemon's lines
         want = ['state_dir = "%s"' % state,
                 'asn = "%s"' % os.path.join(d, '../geo/A b.mmdb'),
                 'url = "unix:%s/redis.sock"' % state,
@@ -200,9 +203,10 @@ def test_runconf():
         for w in want:
             assert w in lines, (w, out)
         assert out.count('url = ') == 2, out          # redis and smtp
+        assert 'prefix' not in [l.split(' ')[0] for l in lines], out
         run = os.path.join(tmp, 'run.conf')
-        with open(run, 'w') as f:
-            f.write(out)
+        with open(run, 'wb') as f:
+            f.write(out.encode('latin-1'))
         p = subprocess.run([os.path.join(BUILD, 'flowsentryd'), '-n', '-f',
                             run], capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, (p.stderr, out)

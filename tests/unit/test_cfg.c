@@ -339,6 +339,12 @@ test_comments_quotes(void **state)
 	bad("[collector]\nuser = x=y\n", "t.conf:2: user: value missing");
 	bad("[collector]\nuser = \"a\x01\" # c\n",
 	    "t.conf:2: control character in line");
+	/* A quote inside an unquoted value opens nothing. */
+	bad("[collector]\nuser = x\"  state_dir = \"/tmp/a # \x01 b\"\n",
+	    "t.conf:2: control character in line");
+	c = ok("[collector]\nuser = a\"b  # \x01 c\n");
+	assert_string_equal(c->user, "a\"b");
+	cfg_free(c);
 
 	bad("[collector]\nuser = \"nobody\n",
 	    "t.conf:2: user: quoted value without its closing '\"'");

@@ -139,6 +139,17 @@ test_roundtrip(void **state)
 	assert_non_null(t);
 	assert_int_equal(t->seen_ms, NOW + 5 * 3600000 - 1000);
 	tmplstate_free(s);
+	/* The wall clock went back 2 days since the save: fresh, not lost. */
+	s = tmplstate_read(path, err, sizeof(err));
+	assert_non_null(s);
+	tmpl_cache_free(b);
+	b = cache();
+	assert_int_equal(tmplstate_apply(s, b, NOW - 86400000, NOW, 3600000),
+	    3);
+	t = tmpl_get(b, &k, NOW);
+	assert_non_null(t);
+	assert_int_equal(t->seen_ms, NOW);
+	tmplstate_free(s);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/templates-0.state", dir);
 	tmpl_cache_free(a);
