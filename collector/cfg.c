@@ -1187,6 +1187,9 @@ end_file(struct parser *p)
 	if (c->bucket_ttl < c->bucket)
 		return perr(p, "[redis] bucket_ttl (%us) is shorter than bucket "
 		    "(%us)", c->bucket_ttl, c->bucket);
+	if (c->redis_prefix && strlen(c->redis_prefix) > CFG_PREFIX_MAX)
+		return perr(p, "[redis] prefix: longer than %d characters",
+		    CFG_PREFIX_MAX);
 	for (i = 0; i < c->nalerts; i++) {
 		struct cfg_alert *a = &c->alerts[i];
 

@@ -25,6 +25,7 @@
 #include "flow.h"
 
 #define CFG_ERR_MAX	512
+#define CFG_PREFIX_MAX	64	/* [redis] prefix: keys stay bounded */
 #define CFG_MAX_LIST	64	/* entries in one list value */
 
 /* An address prefix (IPv4 or IPv6). */

@@ -23,7 +23,21 @@ flow_addr_str(const struct flow_addr *a, char *buf, size_t len)
 	if (len == 0)
 		return buf;
 	buf[0] = '\0';
-	if (a->af == 4)
+	if (a->af == 4 && len >= 16) {	/* inet_ntop's sprintf is slow */
+		char *p = buf;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = a->a[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+	} else if (a->af == 4)
 		inet_ntop(AF_INET, a->a, buf, (socklen_t)len);
 	else if (a->af == 6)
 		inet_ntop(AF_INET6, a->a, buf, (socklen_t)len);

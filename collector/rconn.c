@@ -84,6 +84,34 @@ rcmd_arg(struct rcmd *c, const char *fmt, ...)
 	c->used += (size_t)n + 1;
 }
 
+void
+rcmd_str(struct rcmd *c, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (c->argc >= RCMD_MAXARGS || n >= sizeof(c->buf) - c->used) {
+		c->overflow = 1;
+		return;
+	}
+	memcpy(c->buf + c->used, s, n + 1);
+	c->argv[c->argc] = c->buf + c->used;
+	c->len[c->argc] = n;
+	c->argc++;
+	c->used += n + 1;
+}
+
+void
+rcmd_u64(struct rcmd *c, uint64_t v)
+{
+	char d[21], *p = d + sizeof(d) - 1;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	rcmd_str(c, p);
+}
+
 static uint64_t
 now_ms(void)
 {

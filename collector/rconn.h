@@ -36,6 +36,9 @@ struct rcmd {
 void	rcmd_init(struct rcmd *c);
 void	rcmd_arg(struct rcmd *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* The same without printf, for the aggregate writer's hot path. */
+void	rcmd_str(struct rcmd *c, const char *s);
+void	rcmd_u64(struct rcmd *c, uint64_t v);
 
 struct rconn_stats {
 	uint64_t	connected;	/* gauge */

@@ -97,13 +97,47 @@ rsink_stats(const struct rsink *s)
 /* ---- the key schema (docs/redis.md) ---------------------------------- */
 
 #define PFADD_PEERS	64		/* peers per PFADD command */
+/* CFG_PREFIX_MAX + {IPv6 address} + ":svc:" + a service key (< 160) */
+#define KEY_MAX		320
+
+/* One command of up to four arguments, written without printf. */
+static void
+cmd4(struct rsink *s, const char *a0, const char *a1, const char *a2,
+    const char *a3)
+{
+	struct rcmd c;
+
+	rcmd_init(&c);
+	rcmd_str(&c, a0);
+	rcmd_str(&c, a1);
+	if (a2)
+		rcmd_str(&c, a2);
+	if (a3)
+		rcmd_str(&c, a3);
+	cmd_send(s, &c);
+}
+
+/* The same with a number last. */
+static void
+cmd_n(struct rsink *s, const char *cmd, const char *key, const char *field,
+    uint64_t v)
+{
+	struct rcmd c;
+
+	rcmd_init(&c);
+	rcmd_str(&c, cmd);
+	rcmd_str(&c, key);
+	if (field)
+		rcmd_str(&c, field);
+	rcmd_u64(&c, v);
+	cmd_send(s, &c);
+}
 
 /* PFADD of the entry's peers, its own then the spilled ones. */
 static void
 write_peers(struct rsink *s, const struct agg *a, const struct agg_host *h,
-    const char *host)
+    const char *pkey)
 {
-	const char *P = s->cfg->redis_prefix;
 	char peer[64];
 	struct rcmd c;
 	uint32_t i = 0, sp = h->spill, n = 0;
@@ -120,12 +154,10 @@ write_peers(struct rsink *s, const struct agg *a, const struct agg_host *h,
 		if (x != NULL) {
 			if (n == 0) {
 				rcmd_init(&c);
-				rcmd_arg(&c, "PFADD");
-				rcmd_arg(&c, "%s{%s}:peers:%llu", P, host,
-				    (unsigned long long)h->bucket);
+				rcmd_str(&c, "PFADD");
+				rcmd_str(&c, pkey);
 			}
-			rcmd_arg(&c, "%s", flow_addr_str(x, peer,
-			    sizeof(peer)));
+			rcmd_str(&c, flow_addr_str(x, peer, sizeof(peer)));
 			n++;
 		}
 		if (n > 0 && (x == NULL || n == PFADD_PEERS)) {
@@ -146,135 +178,84 @@ write_host(struct rsink *s, const struct agg *a, const struct agg_host *h)
 	    "pkts_out", "flows_in", "flows_out" };
 	const uint64_t vals[] = { h->bytes_in, h->bytes_out, h->pkts_in,
 	    h->pkts_out, h->flows_in, h->flows_out };
-	char host[64];
-	struct rcmd c;
+	char host[64], bkey[KEY_MAX], pkey[KEY_MAX], zkey[KEY_MAX];
+	char mkey[KEY_MAX], keep[24];
+	unsigned long long b = (unsigned long long)h->bucket;
 	int i;
 
 	flow_addr_str(&h->host, host, sizeof(host));
-	for (i = 0; i < 6; i++) {
-		if (vals[i] == 0)
-			continue;
-		rcmd_init(&c);
-		rcmd_arg(&c, "HINCRBY");
-		rcmd_arg(&c, "%s{%s}:b:%llu", P, host,
-		    (unsigned long long)h->bucket);
-		rcmd_arg(&c, "%s", names[i]);
-		rcmd_arg(&c, "%llu", (unsigned long long)vals[i]);
-		cmd_send(s, &c);
-	}
-	rcmd_init(&c);
-	rcmd_arg(&c, "EXPIRE");
-	rcmd_arg(&c, "%s{%s}:b:%llu", P, host, (unsigned long long)h->bucket);
-	rcmd_arg(&c, "%u", ttl);
-	cmd_send(s, &c);
-	if (h->peers_lost) {		/* the peer count is a lower bound */
-		rcmd_init(&c);
-		rcmd_arg(&c, "HINCRBY");
-		rcmd_arg(&c, "%s{%s}:b:%llu", P, host,
-		    (unsigned long long)h->bucket);
-		rcmd_arg(&c, "peers_lost");
-		rcmd_arg(&c, "%u", h->peers_lost);
-		cmd_send(s, &c);
-	}
+	snprintf(bkey, sizeof(bkey), "%s{%s}:b:%llu", P, host, b);
+	snprintf(pkey, sizeof(pkey), "%s{%s}:peers:%llu", P, host, b);
+	snprintf(zkey, sizeof(zkey), "%s{%s}:buckets", P, host);
+	snprintf(mkey, sizeof(mkey), "%s{%s}:meta", P, host);
+	for (i = 0; i < 6; i++)
+		if (vals[i] != 0)
+			cmd_n(s, "HINCRBY", bkey, names[i], vals[i]);
+	cmd_n(s, "EXPIRE", bkey, NULL, ttl);
+	if (h->peers_lost)		/* the peer count is a lower bound */
+		cmd_n(s, "HINCRBY", bkey, "peers_lost", h->peers_lost);
 	if (h->npeers) {
-		write_peers(s, a, h, host);
-		rcmd_init(&c);
-		rcmd_arg(&c, "EXPIRE");
-		rcmd_arg(&c, "%s{%s}:peers:%llu", P, host,
-		    (unsigned long long)h->bucket);
-		rcmd_arg(&c, "%u", ttl);
-		cmd_send(s, &c);
+		write_peers(s, a, h, pkey);
+		cmd_n(s, "EXPIRE", pkey, NULL, ttl);
 	}
 	/* The host's bucket index: newest ttl/bucket entries kept. */
-	rcmd_init(&c);
-	rcmd_arg(&c, "ZADD");
-	rcmd_arg(&c, "%s{%s}:buckets", P, host);
-	rcmd_arg(&c, "%llu", (unsigned long long)h->bucket);
-	rcmd_arg(&c, "%llu", (unsigned long long)h->bucket);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "ZREMRANGEBYRANK");
-	rcmd_arg(&c, "%s{%s}:buckets", P, host);
-	rcmd_arg(&c, "0");
-	rcmd_arg(&c, "-%u", ttl / (s->cfg->bucket ? s->cfg->bucket : 60) + 2);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "EXPIRE");
-	rcmd_arg(&c, "%s{%s}:buckets", P, host);
-	rcmd_arg(&c, "%u", ttl);
-	cmd_send(s, &c);
-	/* The host index and the host's own facts. */
-	rcmd_init(&c);
-	rcmd_arg(&c, "ZADD");
-	rcmd_arg(&c, "%shosts", P);
-	rcmd_arg(&c, "GT");
-	rcmd_arg(&c, "%llu", (unsigned long long)h->last_ms);
-	rcmd_arg(&c, "%s", host);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "HSETNX");
-	rcmd_arg(&c, "%s{%s}:meta", P, host);
-	rcmd_arg(&c, "first_seen");
-	rcmd_arg(&c, "%llu", (unsigned long long)h->bucket * 1000);
-	cmd_send(s, &c);
-	if (h->group >= 0 && (size_t)h->group < s->cfg->ngroups) {
+	{
+		struct rcmd c;
+
 		rcmd_init(&c);
-		rcmd_arg(&c, "HSET");
-		rcmd_arg(&c, "%s{%s}:meta", P, host);
-		rcmd_arg(&c, "group");
-		rcmd_arg(&c, "%s", s->cfg->groups[h->group].name);
+		rcmd_str(&c, "ZADD");
+		rcmd_str(&c, zkey);
+		rcmd_u64(&c, h->bucket);
+		rcmd_u64(&c, h->bucket);
 		cmd_send(s, &c);
 	}
+	snprintf(keep, sizeof(keep), "-%u",
+	    ttl / (s->cfg->bucket ? s->cfg->bucket : 60) + 2);
+	cmd4(s, "ZREMRANGEBYRANK", zkey, "0", keep);
+	cmd_n(s, "EXPIRE", zkey, NULL, ttl);
+	/* The host index and the host's own facts. */
+	{
+		struct rcmd c;
+
+		rcmd_init(&c);
+		rcmd_str(&c, "ZADD");
+		rcmd_arg(&c, "%shosts", P);
+		rcmd_str(&c, "GT");
+		rcmd_u64(&c, h->last_ms);
+		rcmd_str(&c, host);
+		cmd_send(s, &c);
+	}
+	cmd_n(s, "HSETNX", mkey, "first_seen", h->bucket * 1000);
+	if (h->group >= 0 && (size_t)h->group < s->cfg->ngroups)
+		cmd4(s, "HSET", mkey, "group", s->cfg->groups[h->group].name);
 }
 
 static void
 write_svc(struct rsink *s, const struct agg_svc *v)
 {
 	const char *P = s->cfg->redis_prefix;
-	char host[64], key[160], ex[64];
+	char host[64], key[160], ex[64], skey[KEY_MAX], ukey[KEY_MAX];
 	struct rcmd c;
 
 	flow_addr_str(&v->host, host, sizeof(host));
 	agg_svc_key(v, key, sizeof(key));
+	snprintf(ukey, sizeof(ukey), "%s{%s}:svcs", P, host);
+	snprintf(skey, sizeof(skey), "%s{%s}:svc:%s", P, host, key);
+	cmd4(s, "SADD", ukey, key, NULL);
+	cmd_n(s, "HSETNX", skey, "first", v->first_ms);
 	rcmd_init(&c);
-	rcmd_arg(&c, "SADD");
-	rcmd_arg(&c, "%s{%s}:svcs", P, host);
-	rcmd_arg(&c, "%s", key);
+	rcmd_str(&c, "HSET");
+	rcmd_str(&c, skey);
+	rcmd_str(&c, "last");
+	rcmd_u64(&c, v->last_ms);
+	rcmd_str(&c, "example");
+	rcmd_str(&c, flow_addr_str(&v->example, ex, sizeof(ex)));
+	rcmd_str(&c, "as_org");
+	rcmd_str(&c, v->as_org);
 	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "HSETNX");
-	rcmd_arg(&c, "%s{%s}:svc:%s", P, host, key);
-	rcmd_arg(&c, "first");
-	rcmd_arg(&c, "%llu", (unsigned long long)v->first_ms);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "HSET");
-	rcmd_arg(&c, "%s{%s}:svc:%s", P, host, key);
-	rcmd_arg(&c, "last");
-	rcmd_arg(&c, "%llu", (unsigned long long)v->last_ms);
-	rcmd_arg(&c, "example");
-	rcmd_arg(&c, "%s", flow_addr_str(&v->example, ex, sizeof(ex)));
-	rcmd_arg(&c, "as_org");
-	rcmd_arg(&c, "%s", v->as_org);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "HINCRBY");
-	rcmd_arg(&c, "%s{%s}:svc:%s", P, host, key);
-	rcmd_arg(&c, "flows");
-	rcmd_arg(&c, "%llu", (unsigned long long)v->flows);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "HINCRBY");
-	rcmd_arg(&c, "%s{%s}:svc:%s", P, host, key);
-	rcmd_arg(&c, "bytes");
-	rcmd_arg(&c, "%llu", (unsigned long long)v->bytes);
-	cmd_send(s, &c);
-	rcmd_init(&c);
-	rcmd_arg(&c, "HINCRBY");
-	rcmd_arg(&c, "%s{%s}:svc:%s", P, host, key);
-	rcmd_arg(&c, "packets");
-	rcmd_arg(&c, "%llu", (unsigned long long)v->packets);
-	cmd_send(s, &c);
+	cmd_n(s, "HINCRBY", skey, "flows", v->flows);
+	cmd_n(s, "HINCRBY", skey, "bytes", v->bytes);
+	cmd_n(s, "HINCRBY", skey, "packets", v->packets);
 }
 
 int

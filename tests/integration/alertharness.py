@@ -86,7 +86,10 @@ def drive(drv, tmp, body, dets=(), wait=0, free=1000, fsize=None, pace=None,
 
 
 def spool_files(d, ext='.eml'):
-    return sorted(f for f in os.listdir(d) if f.endswith(ext))
+    """The spooled files: not the ".tmp-" ones being written (a test that
+    counted those and then killed the writer lost the mail with it)."""
+    return sorted(f for f in os.listdir(d)
+                  if f.endswith(ext) and not f.startswith('.tmp-'))
 
 
 def email_conf(port, extra='', name='email'):

@@ -295,6 +295,9 @@ test_errors(void **state)
 	bad("[collector]\nuser = a\x01 b\n",
 	    "t.conf:2: control character in line");
 	bad("[collector]\nlisten =\n", "t.conf:2: listen: value missing");
+	bad("[redis]\nprefix = "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	    "t.conf: [redis] prefix: longer than 64 characters");
 }
 
 /*
