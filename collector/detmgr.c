@@ -13,33 +13,19 @@
 
 #include <event2/event.h>
 
+#include "fsclock.h"
 #include "detmgr_int.h"
 #include "log.h"
 
 #define HITS_PER_ROUND	256
 
-static uint64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Wall time: detections, suppression and whitelist expiry (in Redis). */
 uint64_t
 dm_now(void)
 {
-	return clock_ms(CLOCK_REALTIME);
+	return fs_wall_ms();
 }
 
-/* Steady time: how long a pending detection settles (HOSTILE D-5). */
-static uint64_t
-dm_mono(void)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
 
 /* ---- a 64-bit-keyed index over a dense array -------------------------- */
 
@@ -384,7 +370,7 @@ dm_rebuild(struct detmgr *m)
 	struct wl_index *ix;
 	struct detref *r;
 	size_t ng;
-	uint64_t t0 = dm_mono(), took;
+	uint64_t t0 = fs_mono_ms(), took;
 
 	/*
 	 * Learning adds entries every second; a whitelist of 500000 takes
@@ -407,7 +393,7 @@ dm_rebuild(struct detmgr *m)
 	detref_put(m->ref);
 	m->ref = r;
 	m->wl_dirty = 0;
-	m->wl_last_ms = dm_mono();
+	m->wl_last_ms = fs_mono_ms();
 	took = m->wl_last_ms - t0;
 	m->wl_next_ms = m->wl_last_ms + (took * 10 > 10000 ? 10000 :
 	    took * 10 > 1000 ? took * 10 : 0);
@@ -720,7 +706,7 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	}
 	if (h->learn && learning(m, h, now) && learn(m, h, now) == 0)
 		return;
-	if (m->wl_dirty && dm_mono() - m->wl_last_ms >= 1000)
+	if (m->wl_dirty && fs_mono_ms() - m->wl_last_ms >= 1000)
 		dm_rebuild(m);		/* what the tick did before pacing */
 	/*
 	 * The worker checked the whitelist it had; it may be older than ours
@@ -768,7 +754,7 @@ take_hit(struct detmgr *m, const struct det_hit *h, uint64_t now)
 	p = &m->pend[m->npend++];
 	memset(p, 0, sizeof(*p));
 	det_from_hit(m, h, &p->d);
-	p->due_ms = dm_mono() + DETMGR_SETTLE_MS;
+	p->due_ms = fs_mono_ms() + DETMGR_SETTLE_MS;
 	p->sup_key = key;
 	p->sup_secs = h->suppress_secs;
 	pend_link(m, m->npend - 1);
@@ -934,11 +920,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	take_queue(m);
-	raise_due(m, dm_mono(), 0);
+	raise_due(m, fs_mono_ms(), 0);
 	ds_write_updates(m);
 	sup_expire(m, now);
 	ds_tick(m);
-	if (m->wl_dirty && dm_mono() >= m->wl_next_ms)
+	if (m->wl_dirty && fs_mono_ms() >= m->wl_next_ms)
 		dm_rebuild(m);
 	for (i = 0; i < m->learn_ix.n; i++)
 		learning_hosts += m->learn[i].until_ms > now;
@@ -1096,7 +1082,7 @@ detmgr_reload(struct detmgr *m, const struct cfg *c, char *err,
 	for (i = 0; i < nsinks; i++)
 		alert_start(sinks[i]);
 	/* Everything loaded: switch. */
-	raise_due(m, dm_mono(), 1);
+	raise_due(m, fs_mono_ms(), 1);
 	close_sinks(m->sinks, m->nsinks, 2000);
 	m->sinks = sinks;
 	m->nsinks = nsinks;
@@ -1159,7 +1145,7 @@ detmgr_drain(struct detmgr *m, uint32_t timeout_ms)
 	while (!expired && !m->loaded)
 		event_base_loop(m->base, EVLOOP_ONCE);
 	take_queue(m);
-	raise_due(m, dm_mono(), 1);
+	raise_due(m, fs_mono_ms(), 1);
 	ds_write_updates(m);
 	if (m->wl_dirty)
 		dm_rebuild(m);

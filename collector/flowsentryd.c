@@ -36,6 +36,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "fsclock.h"
 #include "cfg.h"
 #include "detmgr.h"
 #include "ingest.h"
@@ -91,16 +92,6 @@ dump_record(void *arg, const struct flow_rec *r)
 	pthread_mutex_unlock(&d->dump_mtx);
 }
 
-/* For the uptime: steady, whatever the wall clock does. */
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 usage(void)
 {
@@ -126,7 +117,7 @@ collect(void *arg, struct metrics_view *v)
 	for (i = 0; i < d->nw; i++)
 		worker_snapshot_add(d->w[i], &v->snap);
 	v->start_ms = d->start_ms;
-	v->now_ms = mono_ms();
+	v->now_ms = fs_mono_ms();
 	v->reloads_ok = d->reloads_ok;
 	v->reloads_failed = d->reloads_failed;
 	v->workers = d->nw;
@@ -577,7 +568,7 @@ main(int argc, char *argv[])
 	if (dump && (d.dump = strcmp(dump, "-") ? fopen(dump, "a") : stdout)
 	    == NULL)
 		fatal("%s", dump);
-	d.start_ms = mono_ms();
+	d.start_ms = fs_mono_ms();
 	/* A closed peer or a write past a file-size limit is an error to
 	 * count (EPIPE, EFBIG), not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include "fsclock.h"
 #include "ingest.h"
 #include "log.h"
 #include "rconn.h"
@@ -108,20 +109,11 @@ cfgref_put(struct cfgref *r)
 
 static void	flush_start(struct worker *);
 
-static uint64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The wall clock: record times, buckets, detections. */
 static uint64_t
 now_ms(void)
 {
-	return clock_ms(CLOCK_REALTIME);
+	return fs_wall_ms();
 }
 
 /*
@@ -134,7 +126,7 @@ now_ms(void)
 static uint64_t
 steady_ms(const struct worker *w)
 {
-	return clock_ms(CLOCK_MONOTONIC) + w->steady_base;
+	return fs_mono_ms() + w->steady_base;
 }
 
 /*
@@ -599,7 +591,7 @@ worker_new(int id, struct cfgref *cfg, const struct geo_db *geo,
 		goto nomem;
 	w->id = id;
 	w->cfg = cfgref_get(cfg);
-	w->steady_base = now_ms() - clock_ms(CLOCK_MONOTONIC);
+	w->steady_base = now_ms() - fs_mono_ms();
 	pthread_mutex_init(&w->mtx, NULL);
 	if (dec_init(&w->dec, &lim, on_record, w) != 0 ||
 	    exstats_init(&w->ex, EXSTATS_DEF_CAP) != 0 ||

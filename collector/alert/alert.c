@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fsclock.h"
 #include "alert_int.h"
 #include "log.h"
 
@@ -53,25 +54,16 @@ struct alert_sink {
 
 /* ---- clocks ---------------------------------------------------------- */
 
-static uint64_t
-clock_ms(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 uint64_t
 alert_now_ms(void)
 {
-	return clock_ms(CLOCK_MONOTONIC);
+	return fs_mono_ms();
 }
 
 uint64_t
 alert_wall_ms(void)
 {
-	return clock_ms(CLOCK_REALTIME);
+	return fs_wall_ms();
 }
 
 /* ---- the ring -------------------------------------------------------- */
