@@ -715,6 +715,27 @@ def test_sources():
         assert d.stop() == 0
 
 
+def warning_flood(port, mport, rise=False):
+    """Bad datagrams from 3000 exporters, each asking for a warning, while
+    the steady exporter sends: every datagram taken, every steady record
+    decoded (rise: and decoding seen going on), no kernel drops."""
+    st = Steady(port, every=0.02)
+    bad = b'\x00\x09' + b'\xff' * 30       # a v9 header, then garbage
+    for i in range(3000):
+        send_from('127.2.%d.%d' % (i // 250, i % 250 + 1), port, [bad])
+        if i % 50 == 49:
+            backpressure(port)
+    wait_for(lambda: m(mport, 'flowsentry_udp_datagrams_total') >=
+             3000 + st.datagrams - 50, what='every datagram taken')
+    if rise:
+        rising(mport, 'flowsentry_decode_records_total', samples=2)
+    st.stop()
+    all_decoded(mport, st)
+    assert m(mport, 'flowsentry_udp_kernel_drops_total') == 0
+    assert metric_sum(metrics(mport),
+                      'flowsentry_exporter_errors_total') == 3000
+
+
 def test_log_stalled():
     """the daemon's log (stderr, a pipe) stops taking lines while bad
     datagrams from 3000 exporters ask for 3000 warnings: decoding goes on,
@@ -732,20 +753,7 @@ def test_log_stalled():
     try:
         wait_for(lambda: p.poll() is None and metrics(mport),
                  what='metrics endpoint')
-        st = Steady(port, every=0.02)
-        bad = b'\x00\x09' + b'\xff' * 30       # a v9 header, then garbage
-        for i in range(3000):
-            send_from('127.2.%d.%d' % (i // 250, i % 250 + 1), port, [bad])
-            if i % 50 == 49:
-                backpressure(port)
-        wait_for(lambda: m(mport, 'flowsentry_udp_datagrams_total') >=
-                 3000 + st.datagrams - 50, what='every datagram taken')
-        rising(mport, 'flowsentry_decode_records_total', samples=2)
-        st.stop()
-        all_decoded(mport, st)
-        assert m(mport, 'flowsentry_udp_kernel_drops_total') == 0
-        assert metric_sum(metrics(mport),
-                          'flowsentry_exporter_errors_total') == 3000
+        warning_flood(port, mport, rise=True)
         # Read the log again, then stop: the loss is told.
         def reader():
             while True:
@@ -821,19 +829,7 @@ def test_syslog_stalled():
         wait_for(lambda: pid_of(path), what='the forked daemon')
         pid = pid_of(path)
         wait_for(lambda: metrics(mport), what='metrics endpoint')
-        st = Steady(port, every=0.02)
-        bad = b'\x00\x09' + b'\xff' * 30       # a v9 header, then garbage
-        for i in range(3000):
-            send_from('127.2.%d.%d' % (i // 250, i % 250 + 1), port, [bad])
-            if i % 50 == 49:
-                backpressure(port)
-        wait_for(lambda: m(mport, 'flowsentry_udp_datagrams_total') >=
-                 3000 + st.datagrams - 50, what='every datagram taken')
-        st.stop()
-        all_decoded(mport, st)
-        assert m(mport, 'flowsentry_udp_kernel_drops_total') == 0
-        assert metric_sum(metrics(mport),
-                          'flowsentry_exporter_errors_total') == 3000
+        warning_flood(port, mport)
         out = []
         log.settimeout(0.2)
 
